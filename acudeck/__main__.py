@@ -1,0 +1,135 @@
+"""The command line: only Click here; the work happens in the core modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import BuildError, SourceError
+
+
+class ProblemsFound(click.ClickException):
+    """Located problems, one `path:line:col: message` line each, and exit code 1."""
+
+    def __init__(self, problems):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+    def show(self, file=None):
+        for problem in self.problems:
+            click.echo(str(problem), err=True)
+
+
+def _project(ctx: click.Context):
+    from .project import Project
+
+    return Project(ctx.obj["root"])
+
+
+def _run(action):
+    """Turn the core's exceptions into what a user should see."""
+    try:
+        return action()
+    except SourceError as exc:
+        raise ProblemsFound(exc.problems) from None
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Project folder holding cards_src/ and decks/.",
+)
+@click.version_option(package_name="acudeck")
+@click.pass_context
+def cli(ctx: click.Context, root: Path) -> None:
+    """Build Anki decks from the YAML card sources in cards_src/.
+
+    With no command, builds every deck (the same as `build`).
+
+    \b
+    Examples:
+      python build.py                  # build every deck into decks/
+      python build.py build needling   # build one deck by its key
+      python build.py check            # validate everything, write nothing
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["root"] = root
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build)
+
+
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.pass_context
+def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
+    """Build decks into decks/<key>.apkg and update decks/<key>.lock.json.
+
+    KEYS are deck keys (folder names under cards_src/); without any, every deck is built.
+    Nothing is written unless every selected deck checks out.
+
+    \b
+    Example:
+      python build.py build needling
+    """
+    from . import project
+
+    results = _run(lambda: project.build(_project(ctx), keys))
+    for result in results:
+        plan, stamped = result.plan, result.stamped
+        summary = f"{len(plan.notes)} notes, {plan.card_count} cards"
+        changes = f"{len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed"
+        state = "written" if result.written else "unchanged"
+        click.echo(f"{_rel(plan.apkg_path)}: {state}: {summary} ({changes})")
+        for warning in plan.deck.warnings:
+            click.echo(str(warning), err=True)
+
+
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.option(
+    "--source-text",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also check that every card's `source` quote appears in this text.",
+)
+@click.pass_context
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None) -> None:
+    """Validate the sources, the ledgers and the built decks; write nothing.
+
+    Fails when a source has a mistake, when a ledger or deck is out of date, or when a
+    released card disappeared without being retired.
+
+    \b
+    Examples:
+      python build.py check
+      python build.py check --source-text reading.txt
+    """
+    from . import project
+
+    problems = _run(lambda: project.check(_project(ctx), keys, source_text))
+    if problems:
+        raise ProblemsFound(problems)
+    click.echo("ok", err=True)
+
+
+def _rel(path: Path) -> str:
+    from .source import display_path
+
+    return display_path(path)
+
+
+def main() -> None:
+    cli(prog_name="acudeck")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The source format: the JSON Schemas in `schema/` define it, and this module checks files against them.
+
+The schemas are the one definition of what a deck file and a card file may hold; editors read the
+same files (see the `yaml-language-server` line at the top of each source file).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .errors import Problem
+from .yamlfile import YamlDocument
+
+CARD_TYPES = ("basic", "reversed", "cloze", "point", "compare")
+
+
+@cache
+def load_schema(name: str) -> dict:
+    """`name` is 'cards' or 'deck'."""
+    return json.loads(resources.files("acudeck.schema").joinpath(f"{name}.schema.json").read_text("utf-8"))
+
+
+@cache
+def _validator(name: str):
+    import jsonschema
+
+    schema = load_schema(name)
+    return jsonschema.Draft202012Validator(schema, format_checker=None)
+
+
+def card_fields(card_type: str) -> tuple[str, ...]:
+    """The type's own fields, in the order the note type stores them (`id` and `type` left out)."""
+    required = load_schema("cards")["$defs"][card_type]["required"]
+    return tuple(key for key in required if key not in ("id", "type"))
+
+
+def card_keys(card_type: str) -> tuple[str, ...]:
+    return tuple(load_schema("cards")["$defs"][card_type]["properties"])
+
+
+def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:
+    """Every schema violation in `doc`, as located problems."""
+    problems = []
+    for error in _validator(schema_name).iter_errors(doc.data):
+        problems.extend(_explain(error, doc))
+    return problems
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a yes/no value ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+_TYPE_WORDS = {"string": "text", "object": "a mapping of keys to values", "array": "a list", "integer": "a whole number"}
+
+
+def _name(trail: tuple) -> str:
+    """How a user names the value at `trail`: the key, or the list item."""
+    if len(trail) == 2 and trail[0] == "cards":
+        return f"card {trail[1] + 1}"
+    for part in reversed(trail):
+        if isinstance(part, str):
+            return f"'{part}'"
+    return "the file"
+
+
+def _card_type(doc: YamlDocument, trail: tuple) -> str | None:
+    if len(trail) >= 2 and trail[0] == "cards" and isinstance(doc.data, dict):
+        cards = doc.data.get("cards")
+        if isinstance(cards, list) and isinstance(trail[1], int) and trail[1] < len(cards):
+            card = cards[trail[1]]
+            if isinstance(card, dict) and card.get("type") in CARD_TYPES:
+                return card["type"]
+    return None
+
+
+def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
+    trail = tuple(error.absolute_path)
+    keyword = error.validator
+    value = error.instance
+    where = doc.at(trail)
+    what = _name(trail)
+    if keyword == "additionalProperties" and isinstance(value, dict):
+        allowed = list(error.schema.get("properties", {}))
+        card_type = _card_type(doc, trail)
+        owner = f"a {card_type} card" if card_type and len(trail) == 2 else (what if trail else "this file")
+        for key in value:
+            if key not in allowed:
+                hint = _close_match(key, allowed)
+                message = f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+                message += f"; {owner} takes: {', '.join(allowed)}"
+                yield Problem(doc.key_at(trail + (key,)), message)
+    elif keyword == "required":
+        missing = [key for key in error.validator_value if not isinstance(value, dict) or key not in value]
+        card_type = _card_type(doc, trail)
+        owner = f"a {card_type} card" if card_type and len(trail) == 2 else (what if trail else "the file")
+        for key in missing:
+            yield Problem(where, f"missing key '{key}': {owner} needs it")
+    elif keyword == "type":
+        expected = error.validator_value
+        words = _TYPE_WORDS.get(expected, expected)
+        hint = " (put it in quotes)" if expected == "string" and not isinstance(value, (list, dict)) else ""
+        yield Problem(where, f"{what} must be {words}, not {_describe(value)}{hint}")
+    elif keyword == "enum" and trail[-1:] == ("type",):
+        hint = _close_match(str(value), CARD_TYPES)
+        message = f"unknown card type '{value}'" + (f" (did you mean '{hint}'?)" if hint else "")
+        yield Problem(where, f"{message}; the types are: {', '.join(CARD_TYPES)}")
+    elif keyword == "pattern" and error.validator_value == "\\S":
+        yield Problem(where, f"{what} is empty")
+    elif keyword == "pattern" and "a-z0-9" in error.validator_value:
+        yield Problem(where, f"{what} must be a slug (lowercase letters, digits and single hyphens), not '{value}'")
+    elif keyword == "pattern" and "\\s" in error.validator_value:
+        yield Problem(where, f"{what}: '{value}' must not contain spaces or quotes")
+    elif keyword == "pattern" and trail == ("name",):
+        yield Problem(where, f"deck name '{value}' must not start or end with a space or ':'")
+    elif keyword == "pattern":
+        yield Problem(where, f"{what} must match {error.validator_value}, not '{value}'")
+    elif keyword == "minProperties":
+        yield Problem(where, f"{what} needs at least {error.validator_value} entries")
+    elif keyword == "maxProperties":
+        yield Problem(where, f"{what} takes at most {error.validator_value} entries")
+    elif keyword == "maxLength":
+        yield Problem(where, f"{what} is longer than {error.validator_value} characters")
+    elif keyword == "uniqueItems":
+        yield Problem(where, f"{what} lists the same value twice")
+    elif keyword == "propertyNames":
+        yield Problem(where, f"{what} has an empty or overlong key")
+    else:
+        yield Problem(where, f"{what}: {error.message}")
+
+
+def _close_match(word: str, choices) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return found[0] if found else None

@@ -1,0 +1,115 @@
+"""The ledger: per deck, each released note's content hash and modification time.
+
+Anki updates a note on import only when the package's note mod is newer than the collection's.
+The ledger moves a note's mod forward exactly when its content changes, so an update reaches
+students and unchanged notes (and students' own edits to them) stay as they are. The same
+sources and ledger always give the same package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BuildError, Location, Problem
+from .notes import NoteSource
+from .notetypes import SPECS, content_fingerprint, schema_fingerprint
+
+FORMAT = 1
+
+
+@dataclass
+class Ledger:
+    notes: dict[str, dict] = field(default_factory=dict)  # note key -> {"hash", "mod"}
+    notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
+
+    def to_json(self, deck_key: str) -> str:
+        data = {"format": FORMAT, "deck": deck_key, "notetypes": self.notetypes, "notes": self.notes}
+        return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def released_card_ids(self) -> set[str]:
+        return {key.split("/", 1)[0] for key in self.notes}
+
+
+def ledger_path(out_dir: Path, deck_key: str) -> Path:
+    return out_dir / f"{deck_key}.lock.json"
+
+
+def read_ledger(path: Path, display: str) -> Ledger:
+    if not path.exists():
+        return Ledger()
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown ledger format {data.get('format')!r}")
+        ledger = Ledger(dict(data["notes"]), dict(data["notetypes"]))
+        for entry in ledger.notes.values():
+            int(entry["mod"]), str(entry["hash"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BuildError(f"{display}: the ledger is unreadable ({exc}); restore it from git") from None
+    return ledger
+
+
+@dataclass
+class Stamped:
+    ledger: Ledger
+    mods: dict[str, int]  # note key -> mod
+    notetype_mods: dict[int, int]  # model id -> mod
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    @property
+    def base_timestamp(self) -> int:
+        """Seeds the package's note and card ids: derived from the ledger, so builds repeat."""
+        return max([*self.mods.values(), *self.notetype_mods.values(), 0])
+
+
+def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
+    """Give every note a mod: the ledger's while its content is unchanged, else a newer one."""
+    new = Ledger()
+    added, changed = [], []
+    for note in notes:
+        digest = note.content_hash()
+        entry = old.notes.get(note.key)
+        if entry is None:
+            added.append(note.key)
+            new.notes[note.key] = {"hash": digest, "mod": now}
+        elif entry["hash"] != digest:
+            changed.append(note.key)
+            new.notes[note.key] = {"hash": digest, "mod": max(now, int(entry["mod"]) + 1)}
+        else:
+            new.notes[note.key] = {"hash": entry["hash"], "mod": int(entry["mod"])}
+    for card_type in sorted({note.card_type for note in notes}):
+        spec = SPECS[card_type]
+        mid = str(spec.model_id)
+        digest, schema = content_fingerprint(spec), schema_fingerprint(spec)
+        entry = old.notetypes.get(mid)
+        if entry and entry["schema"] != schema:
+            raise BuildError(
+                f"note type '{spec.name}' (model id {mid}) changed its fields or templates since the last build; "
+                "Anki would stop updating every student's notes of this type: give it a new model id"
+            )
+        if entry and entry["hash"] == digest:
+            new.notetypes[mid] = dict(entry)
+        else:
+            mod = max(now, int(entry["mod"]) + 1) if entry else now
+            new.notetypes[mid] = {"name": spec.name, "schema": schema, "hash": digest, "mod": mod}
+    removed = sorted(set(old.notes) - set(new.notes))
+    mods = {key: entry["mod"] for key, entry in new.notes.items()}
+    notetype_mods = {int(mid): entry["mod"] for mid, entry in new.notetypes.items()}
+    return Stamped(new, mods, notetype_mods, added, changed, removed)
+
+
+def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, Location], where: Location, ledger_display: str) -> list[Problem]:
+    """Released cards that vanished without being retired: their students' progress would be orphaned."""
+    problems = []
+    for card_id in sorted(old.released_card_ids() - card_ids - set(retired)):
+        problems.append(
+            Problem(
+                where,
+                f"card '{card_id}' was released ({ledger_display}) and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml",
+            )
+        )
+    return problems

@@ -1,0 +1,84 @@
+"""From checked card sources to the notes that go into a package."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import genanki
+
+from .notetypes import SPECS
+from .source import CardSource, DeckSource
+from .text import plain
+
+
+@dataclass(frozen=True)
+class NoteSource:
+    """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item)."""
+
+    key: str
+    guid: str
+    card_type: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def card_id(self) -> str:
+        return self.key.split("/", 1)[0]
+
+    def content_hash(self) -> str:
+        """Everything the note carries into a collection besides its mod."""
+        digest = hashlib.sha256()
+        for part in (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags)):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()[:20]
+
+
+def note_guid(deck_key: str, note_key: str) -> str:
+    """Derived from identity only, never from text, so that an edit updates the note in place."""
+    return genanki.guid_for("acudeck", deck_key, note_key)
+
+
+def compile_notes(deck: DeckSource, deck_key: str | None = None) -> list[NoteSource]:
+    """The deck's notes in source order. `deck_key` seeds the GUIDs (a course deck keeps its source deck's)."""
+    key = deck_key or deck.key
+    notes: list[NoteSource] = []
+    for card in deck.cards:
+        notes.extend(card_notes(card, key, deck))
+    return notes
+
+
+def card_notes(card: CardSource, deck_key: str, deck: DeckSource) -> list[NoteSource]:
+    tags = tuple(sorted(set(deck.tags) | set(card.tags)))
+    source = source_html(card, deck)
+    h = card.html
+    if card.type == "compare":
+        notes = []
+        for item, value in h["items"].items():
+            note_key = f"{card.id}/{item}"
+            table = compare_table(h["items"], item)
+            fields = (h["aspect"], plain(item), value, table, card.extra, source)
+            notes.append(NoteSource(note_key, note_guid(deck_key, note_key), card.type, fields, tags))
+        return notes
+    own = {"basic": ("front", "back"), "reversed": ("front", "back"), "cloze": ("text",), "point": ("point", "muscle")}[card.type]
+    fields = (*(h[name] for name in own), card.extra, source)
+    return [NoteSource(card.id, note_guid(deck_key, card.id), card.type, fields, tags)]
+
+
+_CURRENT = ' class="current"'
+
+
+def compare_table(items: dict[str, str], current: str) -> str:
+    rows = "".join(f"<tr{_CURRENT if item == current else ''}><th>{plain(item)}</th><td>{value}</td></tr>" for item, value in items.items())
+    return f'<table class="compare"><tbody>{rows}</tbody></table>'
+
+
+def source_html(card: CardSource, deck: DeckSource) -> str:
+    if not card.source:
+        return ""
+    work = card.reference or deck.reading.get("title", "")
+    cite = f" <cite>{plain(work)}</cite>" if work else ""
+    if not card.reference and deck.reading.get("author"):
+        cite += f", {plain(deck.reading['author'])}"
+    return f"“{plain(card.source)}”{' —' + cite if cite else ''}"

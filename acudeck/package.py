@@ -1,0 +1,147 @@
+"""Writing and reading .apkg files: reproducible bytes, and never a half-written file."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import genanki
+
+from .notes import NoteSource
+from .notetypes import SPECS, VersionedModel, genanki_model
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class PackageSpec:
+    """Everything one .apkg holds."""
+
+    deck_name: str
+    deck_key: str
+    description: str
+    notes: list[NoteSource]
+    mods: dict[str, int]
+    notetype_mods: dict[int, int]
+    base_timestamp: int
+    media: dict[str, Path] = field(default_factory=dict)
+
+
+class VersionedNote(genanki.Note):
+    """A genanki note written with its own mod (from the ledger) instead of the build's clock."""
+
+    def __init__(self, *args, mod: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def deck_id(deck_key: str) -> int:
+    """Anki matches decks by name; a stable id keeps the package itself stable."""
+    return (1 << 30) | int(hashlib.sha256(deck_key.encode()).hexdigest()[:8], 16) % (1 << 30)
+
+
+def _models(spec: PackageSpec) -> dict[str, VersionedModel]:
+    models = {}
+    for card_type in {note.card_type for note in spec.notes}:
+        model = genanki_model(card_type)
+        model.mod = spec.notetype_mods[SPECS[card_type].model_id]
+        models[card_type] = model
+    return models
+
+
+def _write_collection(spec: PackageSpec, db_path: str) -> None:
+    models = _models(spec)
+    deck = genanki.Deck(deck_id(spec.deck_key), spec.deck_name, description=spec.description)
+    for note in spec.notes:
+        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=spec.mods[note.key]))
+    conn = sqlite3.connect(db_path)
+    try:
+        id_gen = itertools.count(spec.base_timestamp * 1000)
+        genanki.Package(deck).write_to_db(conn.cursor(), spec.base_timestamp, id_gen)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def write_apkg(spec: PackageSpec, out: Path) -> None:
+    """Write the package to `out` atomically: a temporary file beside it, then a rename."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+        db_path = os.path.join(work, "collection.anki2")
+        _write_collection(spec, db_path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
+                with open(db_path, "rb") as db:
+                    zf.writestr(_zip_entry("collection.anki2"), db.read())
+                names = sorted(spec.media)
+                zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
+                for i, name in enumerate(names):
+                    zf.writestr(_zip_entry(str(i)), spec.media[name].read_bytes())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, out)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def write_text_atomic(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_apkg(path: Path) -> dict:
+    """What a package carries into a collection, in a form that compares equal across SQLite builds."""
+    with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+        media_map = json.loads(zf.read("media"))
+        media = {name: hashlib.sha256(zf.read(index)).hexdigest() for index, name in media_map.items()}
+        db_path = os.path.join(work, "collection.anki2")
+        Path(db_path).write_bytes(zf.read("collection.anki2"))
+        conn = sqlite3.connect(db_path)
+        try:
+            notes = {
+                guid: {"mid": mid, "mod": mod, "tags": tags.split(), "fields": flds.split("\x1f")}
+                for guid, mid, mod, tags, flds in conn.execute("SELECT guid, mid, mod, tags, flds FROM notes")
+            }
+            cards = conn.execute("SELECT count(*) FROM cards").fetchone()[0]
+            models_json, decks_json = conn.execute("SELECT models, decks FROM col").fetchone()
+        finally:
+            conn.close()
+    models = {
+        int(mid): {
+            "name": m["name"],
+            "mod": m["mod"],
+            "type": m["type"],
+            "css": m["css"],
+            "fields": [f["name"] for f in m["flds"]],
+            "templates": [(t["name"], t["qfmt"], t["afmt"]) for t in m["tmpls"]],
+        }
+        for mid, m in json.loads(models_json).items()
+    }
+    decks = sorted((d["name"], d.get("desc", "")) for d in json.loads(decks_json).values() if d["name"] != "Default")
+    return {"notes": notes, "cards": cards, "models": models, "decks": decks, "media": media}

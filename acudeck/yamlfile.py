@@ -1,0 +1,188 @@
+"""Plain-data YAML with the location of every key and value.
+
+Only mappings, sequences and scalars are built, straight from libyaml's events: no tags, anchors
+or aliases (so no object construction and no alias bombs), and duplicate keys are errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Location, Problem, SourceError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 32
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple  # a trail of keys and indexes from the document root, e.g. ("cards", 3, "front")
+
+
+@dataclass
+class YamlDocument:
+    """A loaded file: its data, and where each value and key of it stands."""
+
+    path: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, trail: Path_ = ()) -> Location:
+        """The location of the value at `trail`, or of its nearest located parent."""
+        trail = tuple(trail)
+        while trail not in self.values and trail:
+            trail = trail[:-1]
+        line, col = self.values.get(trail, (1, 1))
+        return Location(self.path, line, col)
+
+    def key_at(self, trail: Path_) -> Location:
+        """The location of the key that leads to `trail` (for unknown or duplicate keys)."""
+        if tuple(trail) in self.keys:
+            line, col = self.keys[tuple(trail)]
+            return Location(self.path, line, col)
+        return self.at(trail)
+
+
+def read_text(path: Path, display: str) -> str:
+    """The file's text, or a located error for the mistakes that stop YAML from reading it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError([Problem(Location(display), f"cannot read the file: {exc.strerror}")])
+    if len(raw) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        raise SourceError([Problem(Location(display), f"file is larger than {limit} MiB; split it into several card files")])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise SourceError([Problem(Location(display, 1, 1), "file starts with a byte-order mark; save it as UTF-8 without BOM")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise SourceError([Problem(Location(display, line, col), f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})")])
+
+
+def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
+    """Load one YAML file as plain data; raise SourceError with located problems."""
+    display = display or str(path)
+    text = read_text(path, display)
+    return parse_yaml(text, display)
+
+
+def parse_yaml(text: str, display: str) -> YamlDocument:
+    doc = YamlDocument(display, None)
+    loader = _Loader(text)
+    try:
+        builder = _Builder(loader, doc)
+        doc.data = builder.document()
+    except yaml.MarkedYAMLError as exc:
+        raise SourceError([_syntax_problem(exc, display)]) from None
+    except yaml.YAMLError as exc:
+        raise SourceError([Problem(Location(display), f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return doc
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem:
+        return Problem(Location(display, line, col), "tab character: indent YAML with spaces")
+    message = f"YAML syntax error: {problem}"
+    if exc.context:
+        message += f" ({exc.context})"
+    return Problem(Location(display, line, col), message)
+
+
+class _Refused(Exception):
+    def __init__(self, mark, message):
+        self.mark, self.message = mark, message
+
+
+class _Builder:
+    def __init__(self, loader, doc: YamlDocument):
+        self.loader = loader
+        self.doc = doc
+
+    def _pos(self, mark) -> tuple[int, int]:
+        return (mark.line + 1, mark.column + 1)
+
+    def document(self) -> Any:
+        loader = self.loader
+        loader.get_event()  # StreamStartEvent
+        if loader.check_event(yaml.StreamEndEvent):
+            raise SourceError([Problem(Location(self.doc.path, 1, 1), "file is empty")])
+        loader.get_event()  # DocumentStartEvent
+        try:
+            data = self.node(loader.get_event(), (), 0)
+        except _Refused as exc:
+            line, col = self._pos(exc.mark)
+            raise SourceError([Problem(Location(self.doc.path, line, col), exc.message)]) from None
+        loader.get_event()  # DocumentEndEvent
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            line, col = self._pos(event.start_mark)
+            raise SourceError([Problem(Location(self.doc.path, line, col), "more than one YAML document in the file")])
+        return data
+
+    def node(self, event, trail: tuple, depth: int) -> Any:
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark, "YAML aliases (*name) are not allowed; write the value out")
+        if event.anchor is not None:
+            raise _Refused(event.start_mark, "YAML anchors (&name) are not allowed; write the value out")
+        if event.tag is not None and event.tag != "!":
+            raise _Refused(event.start_mark, f"YAML tags ({event.tag}) are not allowed; only plain data is read")
+        if depth > MAX_DEPTH:
+            raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        self.doc.values[trail] = self._pos(event.start_mark)
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            return self.sequence(trail, depth)
+        return self.mapping(trail, depth)
+
+    def scalar(self, event) -> Any:
+        if event.tag == "!" or event.style:
+            return event.value
+        tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:str":
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        return self.loader.construct_object(node)
+
+    def sequence(self, trail: tuple, depth: int) -> list:
+        items = []
+        loader = self.loader
+        while not loader.check_event(yaml.SequenceEndEvent):
+            items.append(self.node(loader.get_event(), trail + (len(items),), depth + 1))
+        loader.get_event()
+        return items
+
+    def mapping(self, trail: tuple, depth: int) -> dict:
+        result: dict[str, Any] = {}
+        loader = self.loader
+        keys = self.doc.keys
+        while not loader.check_event(yaml.MappingEndEvent):
+            key_event = loader.get_event()
+            if not isinstance(key_event, yaml.ScalarEvent):
+                if isinstance(key_event, yaml.AliasEvent):
+                    raise _Refused(key_event.start_mark, "YAML aliases (*name) are not allowed; write the value out")
+                raise _Refused(key_event.start_mark, "a key must be plain text, not a list or mapping")
+            if key_event.anchor is not None or (key_event.tag is not None and key_event.tag != "!"):
+                raise _Refused(key_event.start_mark, "a key must be plain text, without anchors or tags")
+            key = key_event.value
+            child = trail + (key,)
+            if key in result:
+                first = keys[child]
+                raise _Refused(key_event.start_mark, f"duplicate key '{key}' (first defined at line {first[0]})")
+            keys[child] = self._pos(key_event.start_mark)
+            result[key] = self.node(loader.get_event(), child, depth + 1)
+        loader.get_event()
+        return result
