@@ -89,7 +89,7 @@ def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
         summary = f"{len(plan.notes)} notes, {plan.card_count} cards"
         changes = f"{len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed"
         state = "written" if result.written else "unchanged"
-        click.echo(f"{_rel(plan.apkg_path)}: {state}: {summary} ({changes})")
+        click.echo(f"{_rel(plan.apkg_path, ctx.obj['root'])}: {state}: {summary} ({changes})")
         for warning in plan.deck.warnings:
             click.echo(str(warning), err=True)
 
@@ -121,10 +121,10 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None) -
     click.echo("ok", err=True)
 
 
-def _rel(path: Path) -> str:
+def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 
-    return display_path(path)
+    return display_path(path, root)
 
 
 def main() -> None:

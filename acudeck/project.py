@@ -76,13 +76,13 @@ class DeckResult:
 def select_decks(project: Project, keys: tuple[str, ...] = ()) -> list[Path]:
     folders = find_decks(project.src)
     if not folders:
-        raise BuildError(f"no decks found: {display_path(project.src)}/ holds no <deck>/deck.yaml")
+        raise BuildError(f"no decks found: {display_path(project.src, project.root)}/ holds no <deck>/deck.yaml")
     if not keys:
         return folders
     by_key = {folder.name: folder for folder in folders}
     unknown = [key for key in keys if key not in by_key]
     if unknown:
-        raise BuildError(f"no deck named {', '.join(repr(k) for k in unknown)} in {display_path(project.src)}/ (decks: {', '.join(by_key)})")
+        raise BuildError(f"no deck named {', '.join(repr(k) for k in unknown)} in {display_path(project.src, project.root)}/ (decks: {', '.join(by_key)})")
     return [by_key[key] for key in keys]
 
 
@@ -92,14 +92,14 @@ def plan_decks(project: Project, keys: tuple[str, ...] = ()) -> list[DeckPlan]:
     plans = []
     for folder in select_decks(project, keys):
         try:
-            deck = load_deck(folder)
+            deck = load_deck(folder, project.root)
         except SourceError as exc:
             problems.extend(exc.problems)
             continue
         path = ledger_path(project.out, deck.key)
-        ledger = read_ledger(path, display_path(path))
+        ledger = read_ledger(path, display_path(path, project.root))
         card_ids = {card.id for card in deck.cards}
-        problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path))
+        problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
         plans.append(DeckPlan(deck, compile_notes(deck), ledger, path, project.out / f"{deck.key}.apkg"))
     if problems:
         raise SourceError(problems)
@@ -166,14 +166,14 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
     problems: list[Problem] = []
     for plan in plans:
         stamped = stamp(plan.ledger, plan.notes, 0)
-        stale = _stale(plan, stamped)
+        stale = _stale(plan, stamped, project.root)
         problems += stale
         if not stale:
             differences = package_differences(plan, stamped)
             if differences:
                 problems.append(
                     Problem(
-                        Location(display_path(plan.apkg_path)),
+                        Location(display_path(plan.apkg_path, project.root)),
                         f"does not match its sources ({'; '.join(differences)}); run 'python build.py' and commit the result",
                     )
                 )
@@ -184,8 +184,8 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
     return problems
 
 
-def _stale(plan: DeckPlan, stamped: Stamped) -> list[Problem]:
-    ledger_display = display_path(plan.ledger_path)
+def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
+    ledger_display = display_path(plan.ledger_path, root)
     if not plan.ledger_path.exists():
         return [Problem(Location(ledger_display), "missing; run 'python build.py' and commit the result")]
     locations = {card.id: card.location for card in plan.deck.cards}

@@ -50,7 +50,7 @@ class DeckSource:
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
-    """Paths in messages are relative to `base` (the working directory) where they can be."""
+    """Paths in messages are relative to `base` (the project root) where they can be."""
     base = base or Path.cwd()
     try:
         return path.resolve().relative_to(base.resolve()).as_posix()
@@ -95,7 +95,7 @@ def load_deck(folder: Path, base: Path | None = None) -> DeckSource:
                 problems.append(Problem(source.location, f"id '{source.id}' is retired ({deck.retired[source.id]}) and can never be used again"))
             deck.cards.append(source)
     _check_prompts(deck.cards, problems)
-    _collect_media(deck, problems)
+    _collect_media(deck, problems, base)
     if problems:
         raise SourceError(problems)
     return deck
@@ -237,29 +237,29 @@ def _check_prompts(cards: list[CardSource], problems: list[Problem]) -> None:
             problems.append(Problem(card.location, message))
 
 
-def _collect_media(deck: DeckSource, problems: list[Problem]) -> None:
+def _collect_media(deck: DeckSource, problems: list[Problem], base: Path | None) -> None:
     media_dir = deck.folder / MEDIA_DIR
-    available = _media_files(media_dir, deck, problems)
+    available = _media_files(media_dir, problems, base)
     used: set[str] = set()
     for card in deck.cards:
         for name, where in card.images:
             if name not in available:
-                problems.append(Problem(where, f"image '{name}' is not in {display_path(media_dir)}/"))
+                problems.append(Problem(where, f"image '{name}' is not in {display_path(media_dir, base)}/"))
                 continue
             used.add(name)
             deck.media[name] = available[name]
     for name in sorted(set(available) - used):
-        deck.warnings.append(Problem(Location(display_path(available[name])), "warning: media file is not used by any card"))
+        deck.warnings.append(Problem(Location(display_path(available[name], base)), "warning: media file is not used by any card"))
 
 
-def _media_files(media_dir: Path, deck: DeckSource, problems: list[Problem]) -> dict[str, Path]:
+def _media_files(media_dir: Path, problems: list[Problem], base: Path | None) -> dict[str, Path]:
     if not media_dir.is_dir():
         return {}
     root = media_dir.resolve()
     found: dict[str, Path] = {}
     folded: dict[str, str] = {}
     for path in sorted(media_dir.iterdir()):
-        where = Location(display_path(path))
+        where = Location(display_path(path, base))
         if path.is_dir():
             problems.append(Problem(where, "folders inside media/ are not allowed: Anki stores media by file name only"))
             continue

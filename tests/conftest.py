@@ -1,0 +1,55 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from acudeck.__main__ import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+DECK_YAML = """\
+key: {key}
+name: "Test::{key}"
+description: A *small* deck for tests.
+tags: [test]
+reading:
+  title: A test reading
+  author: A. Author
+"""
+
+CARDS_YAML = """\
+cards:
+  - id: q-basic
+    type: basic
+    front: What is **dry needling** for?
+    back: Managing pain syndromes.
+    source: used primarily for the management of pain syndromes
+    tags: [test::basic]
+  - id: q-point
+    type: point
+    point: SI 11
+    muscle: infraspinatus
+  - id: q-cloze
+    type: cloze
+    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A small project with one deck, `sample`, not yet built."""
+    write(tmp_path / "cards_src/sample/deck.yaml", DECK_YAML.format(key="sample"))
+    write(tmp_path / "cards_src/sample/cards.yaml", CARDS_YAML)
+    return tmp_path
+
+
+def run(root: Path, *args: str):
+    """Run the CLI on a project folder; the result has .exit_code, .output (stdout) and .stderr."""
+    return CliRunner().invoke(cli, ["-C", str(root), *args])

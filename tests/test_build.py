@@ -1,0 +1,181 @@
+import json
+import os
+
+import pytest
+
+from acudeck.package import read_apkg
+from acudeck.project import Project, build
+from conftest import run, write
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_build_writes_package_and_ledger(project):
+    result = run(project)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.output == "decks/sample.apkg: written: 3 notes, 5 cards (3 added, 0 changed, 0 removed)\n"
+    assert (project / "decks/sample.apkg").is_file()
+    ledger = json.loads((project / "decks/sample.lock.json").read_text())
+    assert set(ledger["notes"]) == {"q-basic", "q-point", "q-cloze"}
+    content = read_apkg(project / "decks/sample.apkg")
+    assert content["decks"][0][0] == "Test::sample"
+    assert content["cards"] == 5
+
+
+def test_same_sources_and_ledger_give_identical_bytes_on_another_day(project):
+    build(Project(project), now=1_700_000_000)
+    first = snapshot(project / "decks")
+    os.remove(project / "decks/sample.apkg")
+    build(Project(project), now=1_800_000_000)
+    assert snapshot(project / "decks") == first
+
+
+def test_a_copy_of_the_project_elsewhere_builds_the_same_bytes(project, tmp_path_factory):
+    import shutil
+
+    build(Project(project), now=1_700_000_000)
+    other = tmp_path_factory.mktemp("clone")
+    shutil.copytree(project / "cards_src", other / "cards_src")
+    shutil.copytree(project / "decks", other / "decks")
+    (other / "decks/sample.apkg").unlink()
+    build(Project(other), now=1_750_000_000)
+    assert snapshot(other / "decks") == snapshot(project / "decks")
+
+
+def test_package_is_compressed_with_fixed_entry_times(project):
+    import zipfile
+
+    build(Project(project), now=1_700_000_000)
+    with zipfile.ZipFile(project / "decks/sample.apkg") as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == ["collection.anki2", "media"]
+    assert all(i.date_time == (1980, 1, 1, 0, 0, 0) and i.compress_type == zipfile.ZIP_DEFLATED for i in infos)
+
+
+def test_mod_moves_forward_only_for_changed_notes(project):
+    build(Project(project), now=1_700_000_000)
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing pain syndromes.", "The management of pain syndromes."))
+    results = build(Project(project), now=1_600_000_000)  # a clock that went backwards
+    ledger = json.loads((project / "decks/sample.lock.json").read_text())["notes"]
+    assert results[0].stamped.changed == ["q-basic"]
+    assert ledger["q-basic"]["mod"] == 1_700_000_001
+    assert ledger["q-point"]["mod"] == 1_700_000_000
+
+
+def test_build_one_deck_by_key(project):
+    write(project / "cards_src/other/deck.yaml", "key: other\nname: Other\n")
+    write(project / "cards_src/other/cards.yaml", "cards:\n  - {id: a, type: basic, front: A?, back: B.}\n")
+    result = run(project, "build", "other")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "decks/other.apkg").exists()
+    assert not (project / "decks/sample.apkg").exists()
+
+
+def test_unknown_deck_key_is_a_clear_error(project):
+    result = run(project, "build", "nope")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no deck named 'nope' in cards_src/ (decks: sample)\n"
+
+
+def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
+    from acudeck import package
+
+    build(Project(project), now=1_700_000_000)
+    before = snapshot(project / "decks")
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(package.genanki.Package, "write_to_db", explode)
+    with pytest.raises(KeyboardInterrupt):
+        build(Project(project), now=1_700_000_500)
+    after = {k: v for k, v in snapshot(project / "decks").items() if not k.endswith(".lock.json")}
+    assert after["sample.apkg"] == before["sample.apkg"]
+    assert not [p for p in (project / "decks").iterdir() if p.name.startswith(".")]
+
+
+def test_check_writes_nothing_and_passes_after_build(project):
+    assert run(project).exit_code == 0
+    before = snapshot(project / "decks")
+    result = run(project, "check")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(project / "decks") == before
+
+
+def test_check_fails_on_stale_ledger(project):
+    assert run(project).exit_code == 0
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "cards_src/sample/cards.yaml:2:5: note 'q-basic' changed since decks/sample.lock.json was written; run 'python build.py'\n"
+    )
+
+
+def test_check_fails_when_committed_deck_does_not_match_sources(project, tmp_path_factory):
+    assert run(project).exit_code == 0
+    other = tmp_path_factory.mktemp("other")
+    write(other / "cards_src/sample/deck.yaml", "key: sample\nname: Something else\n")
+    write(other / "cards_src/sample/cards.yaml", "cards:\n  - {id: a, type: basic, front: A?, back: B.}\n")
+    assert run(other).exit_code == 0
+    (project / "decks/sample.apkg").write_bytes((other / "decks/sample.apkg").read_bytes())
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("decks/sample.apkg:1:1: does not match its sources (")
+    assert "3 notes missing" in result.stderr
+
+
+def test_released_card_cannot_silently_disappear(project):
+    assert run(project).exit_code == 0
+    cards = project / "cards_src/sample/cards.yaml"
+    text = cards.read_text()
+    cards.write_text(text[: text.index("  - id: q-cloze")])
+    before = snapshot(project / "decks")
+    for command in ("build", "check"):
+        result = run(project, command)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "cards_src/sample/deck.yaml:1:1: card 'q-cloze' was released (decks/sample.lock.json) and is gone from the sources; "
+            "restore it, or list it under 'retired:' in deck.yaml\n"
+        )
+    assert snapshot(project / "decks") == before
+    deck = project / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text() + "retired: [q-cloze]\n")
+    assert run(project).exit_code == 0
+    assert run(project, "check").exit_code == 0
+
+
+def test_retired_id_can_never_be_used_again(project):
+    deck = project / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text() + "retired: [q-point]\n")
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert result.stderr == "cards_src/sample/cards.yaml:8:5: id 'q-point' is retired (cards_src/sample/deck.yaml:8:11) and can never be used again\n"
+
+
+def test_changing_a_note_type_schema_under_the_same_id_is_refused(project, monkeypatch):
+    from acudeck import notetypes
+
+    assert run(project).exit_code == 0
+    spec = notetypes.SPECS["basic"]
+    monkeypatch.setitem(notetypes.SPECS, "basic", notetypes.NoteTypeSpec("basic", spec.model_id, spec.name, (*spec.fields, "Hint"), spec.templates))
+    result = run(project)
+    assert result.exit_code == 1
+    assert "changed its fields or templates since the last build" in result.stderr
+
+
+def test_every_command_has_help_with_an_example():
+    from click.testing import CliRunner
+
+    from acudeck.__main__ import cli
+
+    for args in ([], ["build"], ["check"]):
+        result = CliRunner().invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output
