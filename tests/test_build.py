@@ -2,10 +2,10 @@ import json
 import os
 
 import pytest
+from conftest import run, write
 
 from acudeck.package import read_apkg
 from acudeck.project import Project, build
-from conftest import run, write
 
 
 def snapshot(folder):
@@ -113,9 +113,7 @@ def test_check_fails_on_stale_ledger(project):
     cards.write_text(cards.read_text().replace("Managing", "Handling"))
     result = run(project, "check")
     assert result.exit_code == 1
-    assert result.stderr == (
-        "cards_src/sample/cards.yaml:2:5: note 'q-basic' changed since decks/sample.lock.json was written; run 'python build.py'\n"
-    )
+    assert result.stderr == ("cards_src/sample/cards.yaml:2:5: note 'q-basic' changed since decks/sample.lock.json was written; run 'python build.py'\n")
 
 
 def test_check_fails_when_committed_deck_does_not_match_sources(project, tmp_path_factory):
