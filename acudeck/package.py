@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -80,39 +81,65 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write_apkg(spec: PackageSpec, out: Path) -> None:
-    """Write the package to `out` atomically: a temporary file beside it, then a rename."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+class Staging:
+    """Files written beside their destinations, then renamed into place together.
+
+    Until `commit`, every destination keeps its previous content; a failure or an interruption
+    leaves only hidden temporary files, which are removed on the way out where possible.
+    """
+
+    def __init__(self):
+        self.pending: list[tuple[str, Path]] = []
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for tmp, _ in self.pending:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def open(self, final: Path, mode: str = "wb"):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.fchmod(fd, 0o644)
+        self.pending.append((tmp, final))
+        if "b" in mode:
+            return os.fdopen(fd, mode)
+        return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+
+    def commit(self) -> None:
+        for tmp, final in self.pending:
+            os.replace(tmp, final)
+        self.pending.clear()
+
+
+def remove_leftovers(*finals: Path) -> None:
+    """Temporary files that a killed build left beside these destinations."""
+    for final in finals:
+        for leftover in final.parent.glob(f".{final.name}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         db_path = os.path.join(work, "collection.anki2")
         _write_collection(spec, db_path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
-                with open(db_path, "rb") as db:
-                    zf.writestr(_zip_entry("collection.anki2"), db.read())
-                names = sorted(spec.media)
-                zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
-                for i, name in enumerate(names):
-                    zf.writestr(_zip_entry(str(i)), spec.media[name].read_bytes())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with staging.open(out) as raw, zipfile.ZipFile(raw, "w") as zf:
+            with open(db_path, "rb") as db:
+                zf.writestr(_zip_entry("collection.anki2"), db.read())
+            names = sorted(spec.media)
+            zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
+            for i, name in enumerate(names):
+                zf.writestr(_zip_entry(str(i)), spec.media[name].read_bytes())
 
 
-def write_text_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def write_apkg(spec: PackageSpec, out: Path) -> None:
+    """Write one package to `out` atomically."""
+    with Staging() as staging:
+        stage_apkg(spec, staging, out)
+        staging.commit()
 
 
 def read_apkg(path: Path) -> dict:

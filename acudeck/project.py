@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_ledger, stamp
 from .notes import NoteSource, compile_notes
-from .package import PackageSpec, read_apkg, write_apkg, write_text_atomic
+from .package import PackageSpec, Staging, read_apkg, remove_leftovers, stage_apkg, write_apkg
 from .source import DeckSource, display_path, find_decks, load_deck
 
 SRC_DIR = "cards_src"
@@ -107,28 +107,29 @@ def plan_decks(project: Project, keys: tuple[str, ...] = ()) -> list[DeckPlan]:
 
 
 def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) -> list[DeckResult]:
-    """Build the selected decks. Nothing is written unless every deck checks out."""
+    """Build the selected decks. Nothing is written unless every deck checks out, and every
+    package and ledger is renamed into place only once all of them are written."""
     now = int(time.time()) if now is None else now
     results = []
-    for plan in plan_decks(project, keys):
-        stamped = stamp(plan.ledger, plan.notes, now)
-        unchanged = stamped.ledger == plan.ledger and plan.apkg_path.exists()
-        # The ledger goes first: a package newer than its ledger would be rebuilt with fresh mods.
-        if stamped.ledger != plan.ledger or not plan.ledger_path.exists():
-            write_text_atomic(plan.ledger_path, stamped.ledger.to_json(plan.deck.key))
-        written = not unchanged or not _matches(plan, stamped)
-        if written:
-            write_apkg(plan.package(stamped), plan.apkg_path)
-        results.append(DeckResult(plan, stamped, written))
+    plans = plan_decks(project, keys)
+    with Staging() as staging:
+        for plan in plans:
+            remove_leftovers(plan.apkg_path, plan.ledger_path)
+            stamped = stamp(plan.ledger, plan.notes, now)
+            if stamped.ledger != plan.ledger or not plan.ledger_path.exists():
+                with staging.open(plan.ledger_path, "w") as fh:
+                    fh.write(stamped.ledger.to_json(plan.deck.key))
+            written = bool(package_differences(plan, stamped))
+            if written:
+                stage_apkg(plan.package(stamped), staging, plan.apkg_path)
+            results.append(DeckResult(plan, stamped, written))
+        staging.commit()
     return results
 
 
-def _matches(plan: DeckPlan, stamped: Stamped) -> bool:
-    """Whether the existing package already holds exactly what this build would write."""
-    return not package_differences(plan, stamped)
-
-
 def package_differences(plan: DeckPlan, stamped: Stamped) -> list[str]:
+    """How the existing package differs from what this build would write (by content, not bytes,
+    so that another SQLite version does not count as a change)."""
     if not plan.apkg_path.exists():
         return ["it does not exist"]
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:

@@ -9,7 +9,7 @@ from acudeck.project import Project, build
 
 
 def snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def test_build_writes_package_and_ledger(project):
@@ -94,8 +94,7 @@ def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
     monkeypatch.setattr(package.genanki.Package, "write_to_db", explode)
     with pytest.raises(KeyboardInterrupt):
         build(Project(project), now=1_700_000_500)
-    after = {k: v for k, v in snapshot(project / "decks").items() if not k.endswith(".lock.json")}
-    assert after["sample.apkg"] == before["sample.apkg"]
+    assert snapshot(project / "decks") == before
     assert not [p for p in (project / "decks").iterdir() if p.name.startswith(".")]
 
 
@@ -177,3 +176,34 @@ def test_every_command_has_help_with_an_example():
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output
+
+
+def test_a_killed_build_of_a_large_deck_leaves_the_previous_deck_and_ledger_intact(project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cards = "cards:\n" + "".join(
+        f"  - {{id: card-{i}, type: reversed, front: 'Question {i} *about* needling?', back: 'Answer {i}.'}}\n" for i in range(4000)
+    )
+    write(project / "cards_src/sample/big.yaml", cards)
+    assert run(project).exit_code == 0
+    before = snapshot(project / "decks")
+    big = project / "cards_src/sample/big.yaml"
+    big.write_text(big.read_text().replace("Answer 7.", "Answer seven."))
+    command = [sys.executable, "-m", "acudeck", "-C", str(project), "build"]
+    for delay in (0.2, 0.5, 0.8, 1.1, 1.4):
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = snapshot(project / "decks")
+        if after != before:  # the build finished before the kill: the new pair must be complete
+            assert set(after) == set(before)
+            assert run(project, "check").exit_code == 0
+            break
+    else:
+        assert snapshot(project / "decks") == before
+    assert run(project).exit_code == 0
+    assert not [p for p in (project / "decks").iterdir() if p.name.startswith(".")], "leftovers of killed builds are cleaned up"
