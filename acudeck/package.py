@@ -108,6 +108,12 @@ class Staging:
             return os.fdopen(fd, mode)
         return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
 
+    def discard(self, final: Path) -> None:
+        """Keep `final` as it is: drop what was staged for it."""
+        for tmp, target in [entry for entry in self.pending if entry[1] == final]:
+            os.unlink(tmp)
+            self.pending.remove((tmp, target))
+
     def commit(self) -> None:
         for tmp, final in self.pending:
             os.replace(tmp, final)
@@ -122,7 +128,8 @@ def remove_leftovers(*finals: Path) -> None:
                 leftover.unlink()
 
 
-def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> None:
+def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
+    """Write the package for `out` into the staging area; return the staged file."""
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         db_path = os.path.join(work, "collection.anki2")
         _write_collection(spec, db_path)
@@ -133,6 +140,7 @@ def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> None:
             zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
             for i, name in enumerate(names):
                 zf.writestr(_zip_entry(str(i)), spec.media[name].read_bytes())
+    return Path(staging.pending[-1][0])
 
 
 def write_apkg(spec: PackageSpec, out: Path) -> None:

@@ -119,25 +119,38 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             if stamped.ledger != plan.ledger or not plan.ledger_path.exists():
                 with staging.open(plan.ledger_path, "w") as fh:
                     fh.write(stamped.ledger.to_json(plan.deck.key))
-            written = bool(package_differences(plan, stamped))
-            if written:
-                stage_apkg(plan.package(stamped), staging, plan.apkg_path)
+            staged = stage_apkg(plan.package(stamped), staging, plan.apkg_path)
+            written = _differs(staged, plan.apkg_path)
+            if not written:
+                staging.discard(plan.apkg_path)
             results.append(DeckResult(plan, stamped, written))
         staging.commit()
     return results
 
 
+def _differs(staged: Path, existing: Path) -> bool:
+    """Compared by content, not bytes, so that another SQLite version does not count as a change."""
+    if not existing.exists():
+        return True
+    if staged.read_bytes() == existing.read_bytes():
+        return False
+    return bool(_content_differences(staged, existing))
+
+
 def package_differences(plan: DeckPlan, stamped: Stamped) -> list[str]:
-    """How the existing package differs from what this build would write (by content, not bytes,
-    so that another SQLite version does not count as a change)."""
+    """How the existing package differs from what this build would write."""
     if not plan.apkg_path.exists():
         return ["it does not exist"]
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         expected_path = Path(work) / "expected.apkg"
         write_apkg(plan.package(stamped), expected_path)
-        expected = read_apkg(expected_path)
+        return _content_differences(expected_path, plan.apkg_path)
+
+
+def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
+    expected = read_apkg(expected_path)
     try:
-        actual = read_apkg(plan.apkg_path)
+        actual = read_apkg(actual_path)
     except Exception as exc:  # any unreadable file is simply a mismatch
         return [f"it cannot be read ({exc})"]
     return describe_differences(expected, actual)
