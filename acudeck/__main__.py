@@ -74,7 +74,8 @@ def cli(ctx: click.Context, root: Path) -> None:
 def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
     """Build decks into decks/<key>.apkg and update decks/<key>.lock.json.
 
-    KEYS are deck keys (folder names under cards_src/); without any, every deck is built.
+    KEYS are deck keys (folder names under cards_src/) or course keys (courses/<key>.yaml);
+    without any, every deck and course is built. A course also builds the decks it draws from.
     Nothing is written unless every selected deck checks out.
 
     \b
@@ -82,15 +83,17 @@ def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
       python build.py build needling
     """
     from . import project
+    from .notes import card_count
 
     results = _run(lambda: project.build(_project(ctx), keys))
     for result in results:
-        plan, stamped = result.plan, result.stamped
-        summary = f"{len(plan.notes)} notes, {plan.card_count} cards"
-        changes = f"{len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed"
+        summary = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
+        if result.stamped:
+            stamped = result.stamped
+            summary += f" ({len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed)"
         state = "written" if result.written else "unchanged"
-        click.echo(f"{_rel(plan.apkg_path, ctx.obj['root'])}: {state}: {summary} ({changes})")
-        for warning in plan.deck.warnings:
+        click.echo(f"{_rel(result.path, ctx.obj['root'])}: {state}: {summary}")
+        for warning in result.warnings:
             click.echo(str(warning), err=True)
 
 

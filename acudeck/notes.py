@@ -82,3 +82,11 @@ def source_html(card: CardSource, deck: DeckSource) -> str:
     if not card.reference and deck.reading.get("author"):
         cite += f", {plain(deck.reading['author'])}"
     return f"“{plain(card.source)}”{' —' + cite if cite else ''}"
+
+
+def card_count(notes: list[NoteSource]) -> int:
+    """How many cards Anki makes of these notes."""
+    from .text import cloze_numbers
+
+    per_note = {"basic": 1, "reversed": 2, "point": 2, "compare": 2}
+    return sum(len(cloze_numbers(n.fields[0])) if n.card_type == "cloze" else per_note[n.card_type] for n in notes)

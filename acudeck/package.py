@@ -29,7 +29,7 @@ class PackageSpec:
     deck_key: str
     description: str
     notes: list[NoteSource]
-    mods: dict[str, int]
+    mods: dict[str, int]  # note GUID -> mod
     notetype_mods: dict[int, int]
     base_timestamp: int
     media: dict[str, Path] = field(default_factory=dict)
@@ -64,7 +64,7 @@ def _write_collection(spec: PackageSpec, db_path: str) -> None:
     models = _models(spec)
     deck = genanki.Deck(deck_id(spec.deck_key), spec.deck_name, description=spec.description)
     for note in spec.notes:
-        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=spec.mods[note.key]))
+        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=spec.mods[note.guid]))
     conn = sqlite3.connect(db_path)
     try:
         id_gen = itertools.count(spec.base_timestamp * 1000)

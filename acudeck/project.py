@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .course import CourseSource, course_notes, find_courses, load_course
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_ledger, stamp
 from .notes import NoteSource, compile_notes
+from .notetypes import SPECS
 from .package import PackageSpec, Staging, read_apkg, remove_leftovers, stage_apkg, write_apkg
 from .source import DeckSource, display_path, find_decks, load_deck
 
@@ -46,86 +48,140 @@ class DeckPlan:
             deck_key=self.deck.key,
             description=self.deck.description,
             notes=self.notes,
-            mods=stamped.mods,
+            mods={note.guid: stamped.mods[note.key] for note in self.notes},
             notetype_mods=stamped.notetype_mods,
             base_timestamp=stamped.base_timestamp,
             media=self.deck.media,
         )
 
-    @property
-    def card_count(self) -> int:
-        per_note = {"basic": 1, "reversed": 2, "point": 2, "compare": 2}
-        total = 0
-        for note in self.notes:
-            if note.card_type == "cloze":
-                from .text import cloze_numbers
 
-                total += len(cloze_numbers(note.fields[0]))
-            else:
-                total += per_note[note.card_type]
-        return total
+@dataclass
+class CoursePlan:
+    """A course deck: notes picked from the decks, with the mods those decks' ledgers give them."""
+
+    course: CourseSource
+    notes: list[tuple[str, NoteSource]]  # (deck key, note)
+    media: dict[str, Path]
+    apkg_path: Path
+
+    def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
+        mods = {note.guid: stamps[deck_key].mods[note.key] for deck_key, note in self.notes}
+        types = {note.card_type for _, note in self.notes}
+        notetype_mods: dict[int, int] = {}
+        for stamped in stamps.values():
+            for mid, mod in stamped.notetype_mods.items():
+                notetype_mods[mid] = max(mod, notetype_mods.get(mid, 0))
+        notetype_mods = {mid: mod for mid, mod in notetype_mods.items() if any(SPECS[t].model_id == mid for t in types)}
+        return PackageSpec(
+            deck_name=self.course.name,
+            deck_key=self.course.key,
+            description=self.course.description,
+            notes=[note for _, note in self.notes],
+            mods=mods,
+            notetype_mods=notetype_mods,
+            base_timestamp=max([*mods.values(), *notetype_mods.values(), 0]),
+            media=self.media,
+        )
 
 
 @dataclass
-class DeckResult:
-    plan: DeckPlan
-    stamped: Stamped
+class Plan:
+    decks: list[DeckPlan]  # the decks to build
+    courses: list[CoursePlan]
+    sources: dict[str, DeckPlan]  # every deck loaded: the ones to build and the ones courses draw from
+
+
+@dataclass
+class BuiltPackage:
+    """What one build did to one package, for the report."""
+
+    path: Path
+    notes: list[NoteSource]
     written: bool
+    stamped: Stamped | None = None  # None for a course deck: it has no ledger of its own
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def select_decks(project: Project, keys: tuple[str, ...] = ()) -> list[Path]:
-    folders = find_decks(project.src)
-    if not folders:
+def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
+    """Load and check the selected decks and courses (all of them without `keys`); raise one
+    SourceError with the problems of all of them. A course brings in the decks it draws from."""
+    deck_folders = {folder.name: folder for folder in find_decks(project.src)}
+    course_files = {path.stem: path for path in find_courses(project.root)}
+    if not deck_folders:
         raise BuildError(f"no decks found: {display_path(project.src, project.root)}/ holds no <deck>/deck.yaml")
-    if not keys:
-        return folders
-    by_key = {folder.name: folder for folder in folders}
-    unknown = [key for key in keys if key not in by_key]
+    unknown = [key for key in keys if key not in deck_folders and key not in course_files]
     if unknown:
-        raise BuildError(f"no deck named {', '.join(repr(k) for k in unknown)} in {display_path(project.src, project.root)}/ (decks: {', '.join(by_key)})")
-    return [by_key[key] for key in keys]
-
-
-def plan_decks(project: Project, keys: tuple[str, ...] = ()) -> list[DeckPlan]:
-    """Load and check every selected deck; raise one SourceError with the problems of all of them."""
+        names = ", ".join(repr(k) for k in unknown)
+        raise BuildError(f"no deck named {names} in {display_path(project.src, project.root)}/ (decks: {', '.join([*deck_folders, *course_files])})")
     problems: list[Problem] = []
-    plans = []
-    for folder in select_decks(project, keys):
+    courses = []
+    for key, path in course_files.items():
+        if keys and key not in keys:
+            continue
         try:
-            deck = load_deck(folder, project.root)
+            courses.append(load_course(path, project.root))
         except SourceError as exc:
             problems.extend(exc.problems)
+    wanted = (set(keys) | {s.deck for c in courses for s in c.selections}) if keys else set(deck_folders)
+    decks = []
+    for key, folder in deck_folders.items():
+        if key not in wanted:
             continue
-        path = ledger_path(project.out, deck.key)
-        ledger = read_ledger(path, display_path(path, project.root))
-        card_ids = {card.id for card in deck.cards}
-        problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
-        plans.append(DeckPlan(deck, compile_notes(deck), ledger, path, project.out / f"{deck.key}.apkg"))
+        try:
+            decks.append(_plan_deck(project, load_deck(folder, project.root), problems))
+        except SourceError as exc:
+            problems.extend(exc.problems)
+    deck_plans = decks
+    sources = {plan.deck.key: plan.deck for plan in decks}
+    course_plans = []
+    for course in courses:
+        notes, media, found = course_notes(course, sources)
+        problems += found
+        course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
     if problems:
         raise SourceError(problems)
-    return plans
+    return Plan(deck_plans, course_plans, {plan.deck.key: plan for plan in decks})
 
 
-def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) -> list[DeckResult]:
-    """Build the selected decks. Nothing is written unless every deck checks out, and every
-    package and ledger is renamed into place only once all of them are written."""
+def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> DeckPlan:
+    path = ledger_path(project.out, deck.key)
+    ledger = read_ledger(path, display_path(path, project.root))
+    card_ids = {card.id for card in deck.cards}
+    problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
+    return DeckPlan(deck, compile_notes(deck), ledger, path, project.out / f"{deck.key}.apkg")
+
+
+def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) -> list[BuiltPackage]:
+    """Build the selected decks and courses. Nothing is written unless every one checks out, and
+    every package and ledger is renamed into place only once all of them are written."""
     now = int(time.time()) if now is None else now
+    plan = plan_project(project, keys)
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now) for key, deck_plan in plan.sources.items()}
     results = []
-    plans = plan_decks(project, keys)
     with Staging() as staging:
-        for plan in plans:
-            remove_leftovers(plan.apkg_path, plan.ledger_path)
-            stamped = stamp(plan.ledger, plan.notes, now)
-            if stamped.ledger != plan.ledger or not plan.ledger_path.exists():
-                with staging.open(plan.ledger_path, "w") as fh:
-                    fh.write(stamped.ledger.to_json(plan.deck.key))
-            staged = stage_apkg(plan.package(stamped), staging, plan.apkg_path)
-            written = _differs(staged, plan.apkg_path)
-            if not written:
-                staging.discard(plan.apkg_path)
-            results.append(DeckResult(plan, stamped, written))
+        for deck_plan in plan.decks:
+            stamped = stamps[deck_plan.deck.key]
+            remove_leftovers(deck_plan.apkg_path, deck_plan.ledger_path)
+            if stamped.ledger != deck_plan.ledger or not deck_plan.ledger_path.exists():
+                with staging.open(deck_plan.ledger_path, "w") as fh:
+                    fh.write(stamped.ledger.to_json(deck_plan.deck.key))
+            written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path)
+            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
+        for course_plan in plan.courses:
+            remove_leftovers(course_plan.apkg_path)
+            written = _stage(staging, course_plan.package(stamps), course_plan.apkg_path)
+            results.append(BuiltPackage(course_plan.apkg_path, [note for _, note in course_plan.notes], written))
         staging.commit()
     return results
+
+
+def _stage(staging: Staging, spec: PackageSpec, path: Path) -> bool:
+    """Stage the package; keep the existing file instead when its content is the same."""
+    staged = stage_apkg(spec, staging, path)
+    if _differs(staged, path):
+        return True
+    staging.discard(path)
+    return False
 
 
 def _differs(staged: Path, existing: Path) -> bool:
@@ -137,14 +193,14 @@ def _differs(staged: Path, existing: Path) -> bool:
     return bool(_content_differences(staged, existing))
 
 
-def package_differences(plan: DeckPlan, stamped: Stamped) -> list[str]:
-    """How the existing package differs from what this build would write."""
-    if not plan.apkg_path.exists():
+def package_differences(spec: PackageSpec, path: Path) -> list[str]:
+    """How the existing package at `path` differs from what `spec` would write."""
+    if not path.exists():
         return ["it does not exist"]
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         expected_path = Path(work) / "expected.apkg"
-        write_apkg(plan.package(stamped), expected_path)
-        return _content_differences(expected_path, plan.apkg_path)
+        write_apkg(spec, expected_path)
+        return _content_differences(expected_path, path)
 
 
 def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
@@ -176,26 +232,33 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
 
 def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
     """Everything `build` would change or refuse, without writing anything."""
-    plans = plan_decks(project, keys)
+    plan = plan_project(project, keys)
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0) for key, deck_plan in plan.sources.items()}
     problems: list[Problem] = []
-    for plan in plans:
-        stamped = stamp(plan.ledger, plan.notes, 0)
-        stale = _stale(plan, stamped, project.root)
+    stale_decks = set()
+    for deck_plan in plan.decks:
+        stale = _stale(deck_plan, stamps[deck_plan.deck.key], project.root)
         problems += stale
-        if not stale:
-            differences = package_differences(plan, stamped)
-            if differences:
-                problems.append(
-                    Problem(
-                        Location(display_path(plan.apkg_path, project.root)),
-                        f"does not match its sources ({'; '.join(differences)}); run 'python build.py' and commit the result",
-                    )
-                )
+        if stale:
+            stale_decks.add(deck_plan.deck.key)
+        else:
+            problems += _mismatch(deck_plan.package(stamps[deck_plan.deck.key]), deck_plan.apkg_path, project.root)
         if source_text is not None:
             from .quotes import check_quotes
 
-            problems += check_quotes(plan.deck, source_text)
+            problems += check_quotes(deck_plan.deck, source_text)
+    for course_plan in plan.courses:
+        if not stale_decks & {key for key, _ in course_plan.notes}:
+            problems += _mismatch(course_plan.package(stamps), course_plan.apkg_path, project.root)
     return problems
+
+
+def _mismatch(spec: PackageSpec, path: Path, root: Path) -> list[Problem]:
+    differences = package_differences(spec, path)
+    if not differences:
+        return []
+    message = f"does not match its sources ({'; '.join(differences)}); run 'python build.py' and commit the result"
+    return [Problem(Location(display_path(path, root)), message)]
 
 
 def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
