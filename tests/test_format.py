@@ -1,0 +1,45 @@
+"""The schemas are the one definition of the source format; the docs' examples must follow them."""
+
+import re
+
+import jsonschema
+import pytest
+from conftest import REPO, run, write
+
+from acudeck.format import CARD_TYPES, card_fields, load_schema
+
+
+@pytest.mark.parametrize("name", ["cards", "deck", "course"])
+def test_schemas_are_valid_json_schema(name):
+    jsonschema.Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_every_card_type_has_its_fields_in_the_schema():
+    assert card_fields("basic") == ("front", "back")
+    assert card_fields("compare") == ("aspect", "items")
+    assert set(load_schema("cards")["$defs"]["card"]["properties"]["type"]["enum"]) == set(CARD_TYPES)
+
+
+def readme_yaml_blocks():
+    text = (REPO / "README.md").read_text()
+    return re.findall(r"```yaml\n(.*?)```", text, re.S)
+
+
+def test_readme_examples_build(tmp_path):
+    blocks = readme_yaml_blocks()
+    deck = next(b for b in blocks if "key: needling" in b)
+    cards = next(b for b in blocks if b.startswith("cards:"))
+    write(tmp_path / "cards_src/needling/deck.yaml", deck.replace("retired: [old-card-id]", ""))
+    write(tmp_path / "cards_src/needling/cards.yaml", cards)
+    result = run(tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "decks/needling.apkg: written: 6 notes, 11 cards" in result.output
+
+
+def test_every_source_file_names_its_schema_for_editors():
+    for path in sorted((REPO / "cards_src").rglob("*.yaml")) + sorted((REPO / "courses").glob("*.yaml")):
+        first = path.read_text().splitlines()[0]
+        schema = "deck" if path.name == "deck.yaml" else "course" if path.parent.name == "courses" else "cards"
+        assert first.startswith("# yaml-language-server: $schema="), path
+        target = (path.parent / first.split("=", 1)[1]).resolve()
+        assert target == (REPO / f"acudeck/schema/{schema}.schema.json").resolve(), path
