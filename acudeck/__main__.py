@@ -124,6 +124,33 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None) -
     click.echo("ok", err=True)
 
 
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "markdown"]), default="csv", show_default=True, help="csv for other flashcard tools, markdown for a printable study sheet."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.pass_context
+def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """Export the cards of decks (all without KEYS) as CSV or Markdown.
+
+    \b
+    Examples:
+      python build.py export --format csv -o needling.csv needling
+      python build.py export --format markdown > study-sheet.md
+    """
+    from . import export as exporting
+    from . import project
+
+    plan = _run(lambda: project.plan_project(_project(ctx), keys))
+    decks = [deck_plan.deck for deck_plan in plan.decks]
+    text = exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 

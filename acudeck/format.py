@@ -44,10 +44,12 @@ def card_keys(card_type: str) -> tuple[str, ...]:
 
 def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:
     """Every schema violation in `doc`, as located problems."""
-    problems = []
-    for error in _validator(schema_name).iter_errors(doc.data):
-        problems.extend(_explain(error, doc))
-    return problems
+    return [problem for _, problem in schema_errors(doc, schema_name)]
+
+
+def schema_errors(doc: YamlDocument, schema_name: str) -> list[tuple[tuple, Problem]]:
+    """Every schema violation in `doc`, with the trail of keys to the value it concerns."""
+    return [(tuple(error.absolute_path), problem) for error in _validator(schema_name).iter_errors(doc.data) for problem in _explain(error, doc)]
 
 
 def _describe(value: Any) -> str:
@@ -75,7 +77,7 @@ def _name(trail: tuple) -> str:
         return f"card {trail[1] + 1}"
     for part in reversed(trail):
         if isinstance(part, str):
-            return f"'{part}'"
+            return f"'{one_line(part)}'"
     return "the file"
 
 
@@ -102,7 +104,7 @@ def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
         for key in value:
             if key not in allowed:
                 hint = _close_match(key, allowed)
-                message = f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+                message = f"unknown key '{one_line(key)}'" + (f" (did you mean '{hint}'?)" if hint else "")
                 message += f"; {owner} takes: {', '.join(allowed)}"
                 yield Problem(doc.key_at(trail + (key,)), message)
     elif keyword == "required":
@@ -111,6 +113,8 @@ def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
         owner = f"a {card_type} card" if card_type and len(trail) == 2 else (what if trail else "the file")
         for key in missing:
             yield Problem(where, f"missing key '{key}': {owner} needs it")
+    elif keyword == "type" and value is None and error.validator_value == "string":
+        yield Problem(where, f"{what} is empty")
     elif keyword == "type":
         expected = error.validator_value
         words = _TYPE_WORDS.get(expected, expected)
@@ -118,16 +122,16 @@ def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
         yield Problem(where, f"{what} must be {words}, not {_describe(value)}{hint}")
     elif keyword == "enum" and trail[-1:] == ("type",):
         hint = _close_match(str(value), CARD_TYPES)
-        message = f"unknown card type '{value}'" + (f" (did you mean '{hint}'?)" if hint else "")
+        message = f"unknown card type '{one_line(str(value))}'" + (f" (did you mean '{hint}'?)" if hint else "")
         yield Problem(where, f"{message}; the types are: {', '.join(CARD_TYPES)}")
+    elif keyword == "pattern" and trail == ("name",):
+        yield Problem(where, f"deck name '{one_line(value)}' must not start or end with a space or ':'")
     elif keyword == "pattern" and error.validator_value == "\\S":
         yield Problem(where, f"{what} is empty")
     elif keyword == "pattern" and "a-z0-9" in error.validator_value:
-        yield Problem(where, f"{what} must be a slug (lowercase letters, digits and single hyphens), not '{value}'")
+        yield Problem(where, f"{what} must be a slug (lowercase letters, digits and single hyphens), not '{one_line(value)}'")
     elif keyword == "pattern" and "\\s" in error.validator_value:
-        yield Problem(where, f"{what}: '{value}' must not contain spaces or quotes")
-    elif keyword == "pattern" and trail == ("name",):
-        yield Problem(where, f"deck name '{value}' must not start or end with a space or ':'")
+        yield Problem(where, f"{what}: '{one_line(value)}' must not contain spaces or quotes")
     elif keyword == "pattern":
         yield Problem(where, f"{what} must match {error.validator_value}, not '{value}'")
     elif keyword == "minProperties":
@@ -142,6 +146,12 @@ def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
         yield Problem(where, f"{what} has an empty or overlong key")
     else:
         yield Problem(where, f"{what}: {error.message}")
+
+
+def one_line(text: str, limit: int = 60) -> str:
+    """A user's value quoted in a message: on one line, and not too long."""
+    text = text.encode("unicode_escape").decode("ascii") if any(c in text for c in "\n\r\t") else text
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _close_match(word: str, choices) -> str | None:

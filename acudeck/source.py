@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from . import text
 from .errors import Location, Problem, SourceError
-from .format import card_fields, validate
+from .format import card_fields, schema_errors
 from .yamlfile import YamlDocument, load_yaml
 
 DECK_FILE = "deck.yaml"
@@ -26,6 +27,7 @@ class CardSource:
     fields: dict[str, object]  # the type's own fields as written; `items` stays a mapping
     html: dict[str, object]  # the same fields rendered; `items` maps item to rendered value
     extra: str  # rendered, "" when absent
+    extra_text: str  # as written
     tags: tuple[str, ...]
     source: str | None
     reference: str | None
@@ -51,9 +53,10 @@ class DeckSource:
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """Paths in messages are relative to `base` (the project root) where they can be."""
-    base = base or Path.cwd()
+    # abspath, not resolve: a symbolic link is named by its own path, not by where it points.
+    absolute = Path(os.path.abspath(path))
     try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
+        return absolute.relative_to(os.path.abspath(base or Path.cwd())).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -84,6 +87,8 @@ def load_deck(folder: Path, base: Path | None = None) -> DeckSource:
         if doc is None:
             continue
         for index, card in enumerate(doc.data.get("cards") or []):
+            if card is None:  # broke the schema; already reported
+                continue
             source = _card_from(card, doc, ("cards", index), deck, problems)
             if source is None:
                 continue
@@ -102,15 +107,19 @@ def load_deck(folder: Path, base: Path | None = None) -> DeckSource:
 
 
 def _load(path: Path, schema: str, problems: list[Problem], base: Path | None) -> YamlDocument | None:
+    """The file's document, or None when it cannot be used at all. A card file's cards that break
+    the schema are reported and dropped, so that the other cards are still checked."""
     try:
         doc = load_yaml(path, display_path(path, base))
     except SourceError as exc:
         problems.extend(exc.problems)
         return None
-    found = validate(doc, schema)
-    if found:
-        problems.extend(found)
-        return None
+    found = schema_errors(doc, schema)
+    problems.extend(problem for _, problem in found)
+    if schema != "cards" or any(len(trail) < 2 for trail, _ in found):
+        return None if found else doc
+    bad_cards = {trail[1] for trail, _ in found}
+    doc.data["cards"] = [None if i in bad_cards else card for i, card in enumerate(doc.data["cards"])]
     return doc
 
 
@@ -164,6 +173,7 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, deck: DeckSource, pr
         fields={name: card[name] for name in card_fields(card_type)},
         html=html,
         extra=extra,
+        extra_text=card.get("extra", ""),
         tags=tuple(card.get("tags", ())),
         source=card.get("source"),
         reference=card.get("reference"),

@@ -82,6 +82,10 @@ def parse_yaml(text: str, display: str) -> YamlDocument:
         doc.data = builder.document()
     except yaml.MarkedYAMLError as exc:
         raise SourceError([_syntax_problem(exc, display)]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise SourceError([Problem(Location(display, line, col), f"control character U+{_codepoint(exc.character):04X} is not allowed in YAML")]) from None
     except yaml.YAMLError as exc:
         raise SourceError([Problem(Location(display), f"YAML error: {exc}")]) from None
     finally:
@@ -141,7 +145,10 @@ class _Builder:
             raise _Refused(event.start_mark, f"YAML tags ({event.tag}) are not allowed; only plain data is read")
         if depth > MAX_DEPTH:
             raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
-        self.doc.values[trail] = self._pos(event.start_mark)
+        line, col = self._pos(event.start_mark)
+        if isinstance(event, yaml.ScalarEvent) and event.style in ("|", ">"):
+            line += 1  # a block scalar's text starts on the line after its indicator
+        self.doc.values[trail] = (line, col)
         if isinstance(event, yaml.ScalarEvent):
             return self.scalar(event)
         if isinstance(event, yaml.SequenceStartEvent):
@@ -181,8 +188,14 @@ class _Builder:
             child = trail + (key,)
             if key in result:
                 first = keys[child]
-                raise _Refused(key_event.start_mark, f"duplicate key '{key}' (first defined at line {first[0]})")
+                shown = key.encode("unicode_escape").decode("ascii")[:60]
+                raise _Refused(key_event.start_mark, f"duplicate key '{shown}' (first defined at line {first[0]})")
             keys[child] = self._pos(key_event.start_mark)
             result[key] = self.node(loader.get_event(), child, depth + 1)
         loader.get_event()
         return result
+
+
+def _codepoint(character: str | int) -> int:
+    """libyaml reports the offending character as an int, the pure-Python reader as a string."""
+    return character if isinstance(character, int) else ord(character)

@@ -26,6 +26,7 @@ cards:
     back: Managing pain syndromes.
     source: used primarily for the management of pain syndromes
     tags: [test::basic]
+    extra: Mostly *pain*.
   - id: q-point
     type: point
     point: SI 11

@@ -153,7 +153,7 @@ def test_retired_id_can_never_be_used_again(project):
     deck.write_text(deck.read_text() + "retired: [q-point]\n")
     result = run(project, "check")
     assert result.exit_code == 1
-    assert result.stderr == "cards_src/sample/cards.yaml:8:5: id 'q-point' is retired (cards_src/sample/deck.yaml:8:11) and can never be used again\n"
+    assert result.stderr == "cards_src/sample/cards.yaml:9:5: id 'q-point' is retired (cards_src/sample/deck.yaml:8:11) and can never be used again\n"
 
 
 def test_changing_a_note_type_schema_under_the_same_id_is_refused(project, monkeypatch):
