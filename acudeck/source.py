@@ -127,7 +127,7 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     data = doc.data
     if data["key"] != folder.name:
         problems.append(Problem(doc.at(("key",)), f"deck key '{data['key']}' must match its folder name '{folder.name}'"))
-    description = _render(data.get("description", ""), doc.at(("description",)), problems)
+    description = _render(data.get("description", ""), doc.at(("description",)), problems, doc=doc)
     return DeckSource(
         key=data["key"],
         name=data["name"],
@@ -140,10 +140,15 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     )
 
 
-def _render(value: str, where: Location, problems: list[Problem], images: list | None = None) -> text.Rendered:
+def _render(value: str, where: Location, problems: list[Problem], images: list | None = None, doc: YamlDocument | None = None) -> text.Rendered:
     rendered = text.render_markdown(value)
     for line, message in rendered.problems:
-        problems.append(Problem(Location(where.path, where.line + line, where.col if not line else 1), message))
+        if line:
+            at = where.line + line
+            where_line = Location(where.path, at, doc.text_start(at) if doc else 1)
+        else:
+            where_line = where
+        problems.append(Problem(where_line, message))
     if images is not None:
         images.extend((name, where) for name in rendered.images)
     return rendered
@@ -158,13 +163,13 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, deck: DeckSource, pr
     for name in card_fields(card_type):
         value = card[name]
         if name == "items":
-            html[name] = {item: _render(v, doc.at(trail + (name, item)), problems, images).html for item, v in value.items()}
+            html[name] = {item: _render(v, doc.at(trail + (name, item)), problems, images, doc).html for item, v in value.items()}
             _check_items(value, doc, trail + (name,), problems)
         else:
-            html[name] = _render(value, locations[name], problems, images).html
+            html[name] = _render(value, locations[name], problems, images, doc).html
     if card_type == "cloze":
         _check_cloze(card["text"], locations["text"], problems)
-    extra = _render(card["extra"], locations["extra"], problems, images).html if "extra" in card else ""
+    extra = _render(card["extra"], locations["extra"], problems, images, doc).html if "extra" in card else ""
     if len(problems) > before:
         return None
     source = CardSource(

@@ -30,6 +30,14 @@ class YamlDocument:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+
+    def text_start(self, line: int) -> int:
+        """The column where the text of `line` starts, past its indentation."""
+        lines = self.text.splitlines()
+        if not 1 <= line <= len(lines):
+            return 1
+        return len(lines[line - 1]) - len(lines[line - 1].lstrip(" ")) + 1
 
     def at(self, trail: Path_ = ()) -> Location:
         """The location of the value at `trail`, or of its nearest located parent."""
@@ -75,7 +83,7 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
 
 
 def parse_yaml(text: str, display: str) -> YamlDocument:
-    doc = YamlDocument(display, None)
+    doc = YamlDocument(display, None, text=text)
     loader = _Loader(text)
     try:
         builder = _Builder(loader, doc)
@@ -97,7 +105,7 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
-    if "'\\t'" in problem:
+    if "'\\t'" in problem or "tab character" in problem:
         return Problem(Location(display, line, col), "tab character: indent YAML with spaces")
     message = f"YAML syntax error: {problem}"
     if exc.context:

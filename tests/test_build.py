@@ -184,9 +184,7 @@ def test_a_killed_build_of_a_large_deck_leaves_the_previous_deck_and_ledger_inta
     import sys
     import time
 
-    cards = "cards:\n" + "".join(
-        f"  - {{id: card-{i}, type: reversed, front: 'Question {i} *about* needling?', back: 'Answer {i}.'}}\n" for i in range(4000)
-    )
+    cards = "cards:\n" + "".join(f"  - {{id: card-{i}, type: reversed, front: 'Question {i} *about* needling?', back: 'Answer {i}.'}}\n" for i in range(4000))
     write(project / "cards_src/sample/big.yaml", cards)
     assert run(project).exit_code == 0
     before = snapshot(project / "decks")
