@@ -31,7 +31,7 @@ def export_csv(decks: list[DeckSource]) -> str:
         for card in deck.cards:
             tags = " ".join(sorted(set(deck.tags) | set(card.tags)))
             for front, back in question_answer(card):
-                writer.writerow((deck.name, card.id, card.type, front, back, card.extra_text, tags, card.source or ""))
+                writer.writerow((deck.name, card.id, card.type, front, back, card.extra_text, tags, " / ".join(card.sources)))
     return out.getvalue()
 
 

@@ -117,8 +117,9 @@ def _explain(error, doc: YamlDocument) -> Iterator[Problem]:
         yield Problem(where, f"{what} is empty")
     elif keyword == "type":
         expected = error.validator_value
-        words = _TYPE_WORDS.get(expected, expected)
-        hint = " (put it in quotes)" if expected == "string" and not isinstance(value, (list, dict)) else ""
+        choices = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(_TYPE_WORDS.get(choice, choice) for choice in choices)
+        hint = " (put it in quotes)" if "string" in choices and not isinstance(value, (list, dict)) else ""
         yield Problem(where, f"{what} must be {words}, not {_describe(value)}{hint}")
     elif keyword == "enum" and trail[-1:] == ("type",):
         hint = _close_match(str(value), CARD_TYPES)

@@ -75,13 +75,14 @@ def compare_table(items: dict[str, str], current: str) -> str:
 
 
 def source_html(card: CardSource, deck: DeckSource) -> str:
-    if not card.source:
+    if not card.sources:
         return ""
     work = card.reference or deck.reading.get("title", "")
     cite = f" <cite>{plain(work)}</cite>" if work else ""
     if not card.reference and deck.reading.get("author"):
         cite += f", {plain(deck.reading['author'])}"
-    return f"“{plain(card.source)}”{' —' + cite if cite else ''}"
+    quotes = " ".join(f"“{plain(quote)}”" for quote in card.sources)
+    return f"{quotes}{' —' + cite if cite else ''}"
 
 
 def card_count(notes: list[NoteSource]) -> int:

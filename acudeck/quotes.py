@@ -24,11 +24,11 @@ def check_quotes(deck: DeckSource, reading: Path) -> list[Problem]:
         if card.reference:
             continue
         where = card.field_locations.get("source", card.location)
-        if not card.source:
+        if not card.sources:
             problems.append(Problem(card.location, f"card '{card.id}' has no 'source' quote"))
-            continue
-        if normalize_quote(card.source) not in haystack:
-            problems.append(Problem(where, f"card '{card.id}': source quote not found in {reading.name}"))
-        if len(card.source.split()) > MAX_QUOTE_WORDS:
-            problems.append(Problem(where, f"card '{card.id}': source quote is longer than {MAX_QUOTE_WORDS} words"))
+        for quote in card.sources:
+            if normalize_quote(quote) not in haystack:
+                problems.append(Problem(where, f"card '{card.id}': source quote not found in {reading.name}: '{quote[:50]}'"))
+            if len(quote.split()) > MAX_QUOTE_WORDS:
+                problems.append(Problem(where, f"card '{card.id}': source quote is longer than {MAX_QUOTE_WORDS} words: '{quote[:50]}'"))
     return problems

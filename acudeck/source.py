@@ -29,7 +29,7 @@ class CardSource:
     extra: str  # rendered, "" when absent
     extra_text: str  # as written
     tags: tuple[str, ...]
-    source: str | None
+    sources: tuple[str, ...]  # verbatim quotes from the reading
     reference: str | None
     location: Location
     field_locations: dict[str, Location]
@@ -180,13 +180,19 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, deck: DeckSource, pr
         extra=extra,
         extra_text=card.get("extra", ""),
         tags=tuple(card.get("tags", ())),
-        source=card.get("source"),
+        sources=_quotes(card.get("source")),
         reference=card.get("reference"),
         location=doc.at(trail),
         field_locations=locations,
         images=images,
     )
     return source
+
+
+def _quotes(value: str | list | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:

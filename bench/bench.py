@@ -1,0 +1,376 @@
+"""Benchmark acudeck against a floor (PyYAML + genanki doing the same work with nothing else).
+
+    python bench/bench.py                       # 1,000, 10,000 and 50,000 cards
+    python bench/bench.py --quick               # 1,000 cards only (well under a minute)
+    python bench/bench.py --sizes 10000         # any comma-separated sizes
+    python bench/bench.py --floor DIR           # (internal) run the floor program on DIR
+
+Every step runs in a fresh Python process; wall time is measured with time.perf_counter around
+the child, peak memory is the child's own max RSS (os.wait4). The synthetic source trees are
+deterministic (seeded) and live in a temporary folder that is removed afterwards (--keep keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_PY = REPO / "build.py"
+DECK_KEY = "bench"
+CARDS_PER_FILE = 250
+SEED = 20261127
+TIMESTAMP = 1_700_000_000.0
+CACHE_DIR = ".acudeck-cache"
+OUT_DIR = "decks"
+
+# The types in rough proportion to a real deck: mostly basic and cloze, some of the rest.
+TYPE_WEIGHTS = {"basic": 45, "reversed": 10, "cloze": 20, "point": 10, "compare": 15}
+
+# fmt: off
+WORDS = [
+    "needle", "insertion", "depth", "angle", "muscle", "fascia", "trigger", "point", "motor", "nerve", "root", "segment", "spinal", "tissue",
+    "response", "twitch", "stimulation", "acupuncture", "meridian", "channel", "pain", "syndrome", "chronic", "acute", "shortening", "tension",
+    "release", "practitioner", "patient", "treatment", "session", "technique", "filiform", "solid", "fine", "tip", "tendon", "ligament", "shoulder",
+    "scapula", "rotator", "cuff", "supraspinatus", "infraspinatus", "teres", "minor", "major", "subscapularis", "deltoid", "trapezius", "rhomboid",
+    "levator", "neck", "lumbar", "thoracic", "cervical", "radiculopathy", "neuropathy", "sensitivity", "supersensitivity", "denervation",
+    "paraspinal", "referral", "pattern", "palpation", "tenderness", "band", "contraction", "relaxation", "blood", "flow", "healing", "inflammation",
+    "electrical", "current", "manual", "rotation", "deqi", "sensation", "ache", "heaviness", "distension", "qi", "balance", "theory", "western",
+    "model", "evidence", "clinical", "trial",
+]
+# fmt: on
+MUSCLES = ("supraspinatus", "infraspinatus", "teres minor", "teres major", "deltoid", "trapezius", "rhomboid", "levator scapulae", "gluteus medius", "piriformis")
+CHANNELS = ("LI", "SI", "ST", "SP", "HT", "BL", "KI", "PC", "SJ", "GB", "LR", "LU", "GV", "CV")
+COMPARED = ("Dry needling", "IMS", "Acupuncture", "Massage", "Physiotherapy", "Cupping")
+
+
+# --------------------------------------------------------------------------- synthetic sources
+
+
+def _words(rng: random.Random, low: int, high: int) -> str:
+    """Plain words, between low and high characters long."""
+    target = rng.randint(low, high)
+    out: list[str] = []
+    length = 0
+    while length < target:
+        word = rng.choice(WORDS)
+        out.append(word)
+        length += len(word) + 1
+    text = " ".join(out)
+    return text[:high].rstrip() if len(text) > high else text
+
+
+def _markdown(rng: random.Random, text: str, allow_list: bool) -> str:
+    """About a third of the fields get Markdown: bold, emphasis, or (answers) a list."""
+    if rng.random() >= 1 / 3:
+        return text
+    words = text.split(" ")
+    kind = rng.choice(("bold", "em", "list") if allow_list and len(words) >= 6 else ("bold", "em"))
+    if kind == "list":
+        third = len(words) // 3
+        parts = [" ".join(words[:third]), " ".join(words[third : 2 * third]), " ".join(words[2 * third :])]
+        return "\n".join(f"- {part}" for part in parts)
+    i = rng.randrange(len(words))
+    words[i] = f"**{words[i]}**" if kind == "bold" else f"*{words[i]}*"
+    return " ".join(words)
+
+
+def _question(rng: random.Random, n: int) -> str:
+    # The card number makes every question distinct (acudeck refuses two cards asking the same thing).
+    stem = _words(rng, 30, 105)
+    return _markdown(rng, f"{stem.capitalize()} (case {n})?", allow_list=False)
+
+
+def _answer(rng: random.Random, n: int | None = None) -> str:
+    text = _words(rng, 20, 190)
+    if n is not None:
+        text = f"{text} ({n})"
+    return _markdown(rng, text.capitalize() + ".", allow_list=True)
+
+
+def make_card(rng: random.Random, n: int, card_type: str) -> dict:
+    card: dict = {"id": f"{rng.choice(WORDS)}-{card_type}-{n}", "type": card_type}
+    if card_type == "basic":
+        card["front"] = _question(rng, n)
+        card["back"] = _answer(rng)
+    elif card_type == "reversed":
+        # Both sides are asked, so the back must be distinct too.
+        card["front"] = _question(rng, n)
+        card["back"] = _answer(rng, n)
+    elif card_type == "cloze":
+        deletions = rng.randint(1, 3)
+        parts = [f"{_words(rng, 15, 40).capitalize()} (case {n})"]
+        for k in range(1, deletions + 1):
+            parts.append(f"{{{{c{k}::{_words(rng, 5, 25)}}}}}")
+            parts.append(_words(rng, 10, 35))
+        card["text"] = _markdown(rng, " ".join(parts) + ".", allow_list=False)
+    elif card_type == "point":
+        # Point and muscle are both asked: each card gets its own of both.
+        card["point"] = f"{rng.choice(CHANNELS)} {n}"
+        card["muscle"] = f"{rng.choice(MUSCLES)} part {n}"
+    else:
+        card["aspect"] = _question(rng, n)
+        names = rng.sample(COMPARED, 3)
+        card["items"] = {name: f"{_answer(rng)} [{k}]" for k, name in enumerate(names)}
+    if rng.random() < 0.3:
+        card["extra"] = _answer(rng)
+    if rng.random() < 0.4:
+        card["source"] = _words(rng, 30, 160)
+    if rng.random() < 0.2:
+        card["tags"] = [f"bench::{rng.choice(WORDS)}"]
+    return card
+
+
+def generate(root: Path, n_cards: int) -> list[list[dict]]:
+    """Write cards_src/bench/ under root; return the cards of each file (in file order)."""
+    import yaml
+
+    rng = random.Random(SEED + n_cards)
+    deck_dir = root / "cards_src" / DECK_KEY
+    deck_dir.mkdir(parents=True)
+    (deck_dir / "deck.yaml").write_text(
+        f'key: {DECK_KEY}\nname: "Bench::Synthetic {n_cards}"\ndescription: A synthetic deck for benchmarks.\ntags: [bench]\n'
+        'reading:\n  title: "A synthetic reading"\n  author: "Nobody"\n',
+        encoding="utf-8",
+    )
+    types = list(TYPE_WEIGHTS)
+    weights = list(TYPE_WEIGHTS.values())
+    files: list[list[dict]] = []
+    for start in range(0, n_cards, CARDS_PER_FILE):
+        cards = [make_card(rng, n, rng.choices(types, weights)[0]) for n in range(start, min(start + CARDS_PER_FILE, n_cards))]
+        files.append(cards)
+        write_card_file(deck_dir, len(files) - 1, cards, yaml)
+    return files
+
+
+def card_file(root: Path, index: int) -> Path:
+    return root / "cards_src" / DECK_KEY / f"part-{index:04d}.yaml"
+
+
+def write_card_file(deck_dir: Path, index: int, cards: list[dict], yaml=None) -> None:
+    if yaml is None:
+        import yaml
+    text = yaml.dump({"cards": cards}, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1000)
+    (deck_dir / f"part-{index:04d}.yaml").write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+def floor(root: Path) -> None:
+    """The least any tool can do: parse every card file with libyaml, one genanki note per card,
+    write the .apkg, then rewrite the zip compressed (acudeck writes compressed, reproducible zips)."""
+    import genanki
+    import yaml
+
+    model = genanki.Model(
+        1_607_392_319,
+        "Floor",
+        fields=[{"name": "Front"}, {"name": "Back"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}],
+    )
+    deck = genanki.Deck(2_059_400_110, "Floor")
+    for path in sorted((root / "cards_src" / DECK_KEY).glob("part-*.yaml")):
+        with open(path, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=yaml.CSafeLoader)
+        for card in data["cards"]:
+            t = card["type"]
+            if t in ("basic", "reversed"):
+                fields = [card["front"], card["back"]]
+            elif t == "cloze":
+                fields = [card["text"], card.get("extra", "")]
+            elif t == "point":
+                fields = [card["point"], card["muscle"]]
+            else:
+                fields = [card["aspect"], "<br>".join(f"{k}: {v}" for k, v in card["items"].items())]
+            deck.add_note(genanki.Note(model=model, fields=fields, guid=card["id"]))
+    out = root / "floor"
+    out.mkdir(exist_ok=True)
+    raw = out / "floor.apkg"
+    genanki.Package(deck).write_to_file(str(raw), timestamp=TIMESTAMP)
+    final = out / "floor-deflated.apkg"
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(final, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Result:
+    step: str
+    seconds: float
+    peak_mb: float
+    ok: bool
+    note: str = ""
+
+
+def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Result:
+    """Run argv as a fresh process: wall time, and its own peak RSS (os.wait4's rusage)."""
+    log = log_dir / f"{step.replace(' ', '_').replace('/', '_')}.log"
+    with open(log, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.002)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+    peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    ok = proc.returncode == 0
+    note = ""
+    if not ok:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+        note = f"exit {proc.returncode}: " + " | ".join(tail)
+    return Result(step, seconds, peak_mb, ok, note)
+
+
+def has_no_cache_option() -> bool:
+    out = subprocess.run([sys.executable, str(BUILD_PY), "build", "--help"], capture_output=True, text=True, cwd=REPO)
+    return "--no-cache" in out.stdout
+
+
+def reset(root: Path) -> None:
+    for name in (OUT_DIR, CACHE_DIR):
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
+def edit_one_card(root: Path, files: list[list[dict]]) -> None:
+    """Change the back of one basic card (the middle file's first one) and rewrite that file only."""
+    index = len(files) // 2
+    cards = files[index]
+    card = next((c for c in cards if c["type"] == "basic"), None)
+    if card is None:  # no basic card in that file: edit whatever answer-like field there is
+        card = cards[0]
+    key = next(k for k in ("back", "text", "muscle", "aspect") if k in card)
+    card[key] = card[key] + " Edited for the benchmark."
+    write_card_file(root / "cards_src" / DECK_KEY, index, cards)
+
+
+def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"acudeck-bench-{n_cards}-"))
+    root = tmp / "project"
+    logs = tmp / "logs"
+    logs.mkdir()
+    try:
+        t0 = time.perf_counter()
+        files = generate(root, n_cards)
+        print(f"\n== {n_cards:,} cards in {len(files)} files (generated in {time.perf_counter() - t0:.1f} s, {root})", flush=True)
+        acudeck = [sys.executable, str(BUILD_PY), "-C", str(root)]
+        results: dict[str, Result] = {}
+
+        def step(name: str, argv: list[str]) -> None:
+            results[name] = r = run(name, argv, logs)
+            print(f"   {name:<26} {r.seconds:8.2f} s {r.peak_mb:8.1f} MB{'' if r.ok else '   FAILED ' + r.note}", flush=True)
+
+        step("floor", [sys.executable, str(Path(__file__).resolve()), "--floor", str(root)])
+        reset(root)
+        if no_cache:
+            step("cold build (--no-cache)", [*acudeck, "build", "--no-cache"])
+        else:
+            step("cold build (no cache yet)", [*acudeck, "build"])
+        reset(root)
+        step("cold build with cache", [*acudeck, "build"])
+        step("rebuild, nothing changed", [*acudeck, "build"])
+        edit_one_card(root, files)
+        step("rebuild, one card edited", [*acudeck, "build"])
+        step("check", [*acudeck, "check"])
+        step("--help", [sys.executable, str(BUILD_PY), "--help"])
+        return results
+    finally:
+        if keep:
+            print(f"   (kept {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cold_of(results: dict[str, Result]) -> Result:
+    return next(r for name, r in results.items() if name.startswith("cold build (") and name != "cold build with cache")
+
+
+def print_table(n_cards: int, results: dict[str, Result]) -> None:
+    floor_r = results["floor"]
+    cold = cold_of(results)
+    print(f"\n{n_cards:,} cards")
+    print(f"  {'step':<28} {'seconds':>9} {'peak MB':>9}  ratio")
+    for name, r in results.items():
+        if name == "floor":
+            ratio = "1.00 x floor"
+        elif name.startswith("cold build"):
+            ratio = f"{r.seconds / floor_r.seconds:.2f} x floor"
+        elif name.startswith("rebuild") or name == "check":
+            ratio = f"{r.seconds / cold.seconds:.2f} x cold build"
+        else:
+            ratio = ""
+        flag = "" if r.ok else f"  FAILED ({r.note})"
+        print(f"  {name:<28} {r.seconds:9.3f} {r.peak_mb:9.1f}  {ratio}{flag}")
+
+
+def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
+    floor_r = results["floor"]
+    cold = cold_of(results)
+    unchanged = results["rebuild, nothing changed"]
+    acudeck_steps = [r for name, r in results.items() if name != "floor"]
+    peak = max(r.peak_mb for r in acudeck_steps)
+    targets = [
+        (f"cold build <= 1.3 x floor ({cold.seconds:.2f} s vs {1.3 * floor_r.seconds:.2f} s)", cold.ok and cold.seconds <= 1.3 * floor_r.seconds),
+        (f"unchanged rebuild < 0.5 s ({unchanged.seconds:.2f} s)", unchanged.ok and unchanged.seconds < 0.5),
+        (
+            f"one-edit rebuild < 0.25 x cold build ({results['rebuild, one card edited'].seconds:.2f} s vs {0.25 * cold.seconds:.2f} s)",
+            results["rebuild, one card edited"].ok and results["rebuild, one card edited"].seconds < 0.25 * cold.seconds,
+        ),
+        (f"--help < 0.25 s ({results['--help'].seconds:.3f} s)", results["--help"].ok and results["--help"].seconds < 0.25),
+        (f"peak memory < 300 MB ({peak:.0f} MB)", all(r.ok for r in acudeck_steps) and peak < 300),
+    ]
+    label = f"{n_cards:,} cards" + ("" if n_cards == 50_000 else " (50,000 not run: targets judged at the largest size run)")
+    print(f"\nTargets at {label}:")
+    print("  " + "; ".join(f"{text}: {'PASS' if ok else 'FAIL'}" for text, ok in targets))
+    return all(ok for _, ok in targets)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated card counts (default: 1000,10000,50000)")
+    parser.add_argument("--quick", action="store_true", help="1,000 cards only")
+    parser.add_argument("--keep", action="store_true", help="keep the generated projects and logs")
+    parser.add_argument("--floor", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.floor:
+        floor(Path(args.floor))
+        return 0
+    try:
+        sizes = [1000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes: expected comma-separated integers, got {args.sizes!r}")
+    if not sizes or any(n < 1 for n in sizes):
+        parser.error("--sizes: every size must be a positive integer")
+    no_cache = has_no_cache_option()
+    how = "available" if no_cache else "not available: cold build = build after deleting decks/ and .acudeck-cache/"
+    print(f"python {sys.version.split()[0]} ({sys.executable}); build --no-cache {how}")
+    all_results = {n: bench_size(n, no_cache, args.keep) for n in sizes}
+    for n, results in all_results.items():
+        print_table(n, results)
+    largest = 50_000 if 50_000 in all_results else max(all_results)
+    return 0 if print_targets(largest, all_results[largest]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
