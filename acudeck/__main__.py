@@ -151,6 +151,31 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
         click.echo(text, nl=False)
 
 
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Folder for the pages [default: decks/preview/].")
+@click.pass_context
+def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None) -> None:
+    """Build the decks, then write an HTML page per deck showing every card, front and back,
+    as Anki renders it (with Anki's own engine), with a night-mode switch and filters.
+
+    \b
+    Examples:
+      python build.py preview
+      python build.py preview needling -o /tmp/preview
+    """
+    from . import project
+    from .preview import write_preview
+
+    root = ctx.obj["root"]
+    results = _run(lambda: project.build(_project(ctx), keys))
+    folder = output or (root / "decks" / "preview")
+    for result in results:
+        page = folder / f"{result.path.stem}.html"
+        count = _run(lambda result=result, page=page: write_preview(result.path, result.deck_name, page))
+        click.echo(f"{_rel(page, root)}: {count} cards")
+
+
 def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 

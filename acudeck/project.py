@@ -96,6 +96,7 @@ class BuiltPackage:
     """What one build did to one package, for the report."""
 
     path: Path
+    deck_name: str
     notes: list[NoteSource]
     written: bool
     stamped: Stamped | None = None  # None for a course deck: it has no ledger of its own
@@ -166,11 +167,11 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
                 with staging.open(deck_plan.ledger_path, "w") as fh:
                     fh.write(stamped.ledger.to_json(deck_plan.deck.key))
             written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path)
-            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
+            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
             written = _stage(staging, course_plan.package(stamps), course_plan.apkg_path)
-            results.append(BuiltPackage(course_plan.apkg_path, [note for _, note in course_plan.notes], written))
+            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.notes], written))
         staging.commit()
     return results
 

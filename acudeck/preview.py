@@ -1,0 +1,151 @@
+"""A static HTML page showing every card of a package, front and back, as Anki renders it.
+
+The cards are rendered by Anki's own engine (the `anki` package): the package is imported into a
+throwaway collection and each card's question and answer are asked of it, so what the page shows
+is what a student's Anki shows.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+
+_STYLE = re.compile(r"<style>.*?</style>", re.S)
+
+
+@dataclass
+class RenderedCard:
+    note_type: str
+    template: str
+    tags: list[str]
+    question: str
+    answer: str
+
+
+def render_package(apkg: Path) -> list[RenderedCard]:
+    try:
+        from anki.collection import Collection, ImportAnkiPackageRequest
+    except ImportError:
+        raise BuildError("preview needs Anki's engine: pip install 'acudeck[dev]' (or: pip install anki)") from None
+    with tempfile.TemporaryDirectory(prefix="acudeck-preview-") as work:
+        col = Collection(str(Path(work) / "collection.anki2"))
+        try:
+            options = col._backend.get_import_anki_package_presets()
+            col.import_anki_package(ImportAnkiPackageRequest(package_path=str(apkg.resolve()), options=options))
+            cards = []
+            for cid in sorted(col.find_cards(""), key=lambda c: (col.get_card(c).nid, col.get_card(c).ord)):
+                card = col.get_card(cid)
+                note = card.note()
+                cards.append(
+                    RenderedCard(
+                        note_type=note.note_type()["name"],
+                        template=card.template()["name"],
+                        tags=list(note.tags),
+                        question=_STYLE.sub("", card.question()),
+                        answer=_STYLE.sub("", card.answer()),
+                    )
+                )
+            return cards
+        finally:
+            col.close()
+
+
+def preview_page(title: str, css: str, cards: list[RenderedCard]) -> str:
+    note_types = sorted({card.note_type for card in cards})
+    tags = sorted({tag for card in cards for tag in card.tags})
+    items = "\n".join(_card_html(index, card) for index, card in enumerate(cards, 1))
+    options = lambda values: "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in values)  # noqa: E731
+    return _PAGE.format(
+        title=html.escape(title),
+        css=css,
+        count=len(cards),
+        type_options=options(note_types),
+        tag_options=options(tags),
+        items=items,
+    )
+
+
+def _card_html(index: int, card: RenderedCard) -> str:
+    data = html.escape(json.dumps({"type": card.note_type, "tags": card.tags}))
+    label = html.escape(f"#{index} · {card.note_type} · {card.template}")
+    tags = html.escape(" ".join(card.tags))
+    return (
+        f'<section class="preview-card" data-card="{data}">'
+        f'<header>{label}<span class="preview-tags">{tags}</span></header>'
+        f'<div class="preview-sides"><div class="card preview-front">{card.question}</div>'
+        f'<div class="card preview-back">{card.answer}</div></div></section>'
+    )
+
+
+def write_preview(apkg: Path, title: str, out: Path) -> int:
+    """Write the page for `apkg` to `out`; return how many cards it shows."""
+    from .notetypes import CSS
+
+    cards = render_package(apkg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(preview_page(title, CSS, cards), encoding="utf-8")
+    return len(cards)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - card preview</title>
+<style>
+{css}
+body {{ margin: 0; font-family: sans-serif; background: #f2f2f7; }}
+body.nightMode {{ background: #000; color: #e5e5ea; }}
+.preview-bar {{ position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: 1em; align-items: center;
+  padding: 0.6em 1em; background: #fff; border-bottom: 1px solid #c7c7cc; }}
+body.nightMode .preview-bar {{ background: #1c1c1e; border-color: #48484a; }}
+.preview-card {{ margin: 1em; border: 1px solid #c7c7cc; border-radius: 8px; overflow: hidden; background: #fff; }}
+body.nightMode .preview-card {{ border-color: #48484a; background: #1c1c1e; }}
+.preview-card header {{ font-size: 12px; padding: 0.3em 0.8em; color: #6e6e73; border-bottom: 1px solid #e5e5ea; }}
+.preview-tags {{ float: right; }}
+.preview-sides {{ display: grid; grid-template-columns: 1fr 1fr; }}
+.preview-sides > .card {{ max-width: none; margin: 0; border-right: 1px solid #e5e5ea; }}
+@media (max-width: 700px) {{ .preview-sides {{ grid-template-columns: 1fr; }} }}
+.preview-card[hidden] {{ display: none; }}
+</style></head>
+<body class="card-preview">
+<div class="preview-bar">
+  <strong>{title}</strong>
+  <label>Type <select id="filter-type"><option value="">all</option>{type_options}</select></label>
+  <label>Tag <select id="filter-tag"><option value="">all</option>{tag_options}</select></label>
+  <label><input type="checkbox" id="night"> Night mode</label>
+  <span><span id="shown">{count}</span> of <span id="total">{count}</span> cards</span>
+</div>
+<main id="cards">
+{items}
+</main>
+<script>
+(function () {{
+  var cards = Array.prototype.slice.call(document.querySelectorAll(".preview-card"));
+  function apply() {{
+    var type = document.getElementById("filter-type").value;
+    var tag = document.getElementById("filter-tag").value;
+    var shown = 0;
+    cards.forEach(function (el) {{
+      var d = JSON.parse(el.getAttribute("data-card"));
+      var ok = (!type || d.type === type) && (!tag || d.tags.some(function (t) {{ return t === tag || t.indexOf(tag + "::") === 0; }}));
+      el.hidden = !ok;
+      if (ok) shown++;
+    }});
+    document.getElementById("shown").textContent = shown;
+  }}
+  document.getElementById("filter-type").addEventListener("change", apply);
+  document.getElementById("filter-tag").addEventListener("change", apply);
+  document.getElementById("night").addEventListener("change", function (e) {{
+    document.body.classList.toggle("nightMode", e.target.checked);
+    document.body.classList.toggle("night_mode", e.target.checked);
+  }});
+}})();
+</script>
+</body></html>
+"""
