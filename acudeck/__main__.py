@@ -176,6 +176,34 @@ def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None) -> N
         click.echo(f"{_rel(page, root)}: {count} cards")
 
 
+@cli.command()
+@click.argument("base")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the rendered before/after page here [default: decks/preview/diff.html].")
+@click.pass_context
+def diff(ctx: click.Context, base: str, output: Path | None) -> None:
+    """Show the cards added, changed and retired since the git revision BASE.
+
+    Prints a plain-text summary (for a pull request comment or release notes) and writes a page
+    with each changed card rendered by Anki, before and after. The working tree is not changed.
+
+    \b
+    Examples:
+      python build.py diff main
+      python build.py diff v1.0 -o /tmp/changes.html
+    """
+    import time
+
+    from .diff import run_diff
+
+    root = ctx.obj["root"]
+    text, page = _run(lambda: run_diff(root, base, int(time.time())))
+    target = output or (root / "decks" / "preview" / "diff.html")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    click.echo(text, nl=False)
+    click.echo(f"rendered: {_rel(target, root)}", err=True)
+
+
 def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 

@@ -21,6 +21,7 @@ _STYLE = re.compile(r"<style>.*?</style>", re.S)
 
 @dataclass
 class RenderedCard:
+    guid: str
     note_type: str
     template: str
     tags: list[str]
@@ -44,6 +45,7 @@ def render_package(apkg: Path) -> list[RenderedCard]:
                 note = card.note()
                 cards.append(
                     RenderedCard(
+                        guid=note.guid,
                         note_type=note.note_type()["name"],
                         template=card.template()["name"],
                         tags=list(note.tags),

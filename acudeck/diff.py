@@ -1,0 +1,172 @@
+"""What changed in the cards between a git revision and the working tree.
+
+Both trees are loaded and compiled the same way, and notes are compared by their identity (deck
+key and card id), so an edit shows as a change, not as a removal and an addition.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BuildError, SourceError
+from .notes import NoteSource, compile_notes
+from .source import find_decks, load_deck
+
+
+@dataclass
+class DeckDiff:
+    key: str
+    name: str
+    added: list[NoteSource] = field(default_factory=list)
+    changed: list[tuple[NoteSource, NoteSource]] = field(default_factory=list)  # (before, after)
+    removed: list[NoteSource] = field(default_factory=list)
+    retired: set[str] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def export_revision(root: Path, rev: str, dest: Path) -> None:
+    """The project's files at `rev`, written into `dest`."""
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev], capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        raise BuildError("diff needs git on the PATH") from None
+    except subprocess.CalledProcessError as exc:
+        raise BuildError(f"cannot read revision '{rev}': {exc.stderr.decode(errors='replace').strip()}") from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
+    """deck key -> (deck name, notes, retired ids)."""
+    decks = {}
+    for folder in find_decks(root / "cards_src"):
+        deck = load_deck(folder, root)
+        decks[deck.key] = (deck.name, compile_notes(deck), set(deck.retired))
+    return decks
+
+
+def diff_trees(base: Path, head: Path) -> list[DeckDiff]:
+    try:
+        before = load_notes(base)
+    except SourceError as exc:
+        raise BuildError(f"the sources at the base revision do not load:\n{exc}") from None
+    after = load_notes(head)
+    diffs = []
+    for key in sorted(set(before) | set(after)):
+        name, old_notes, _ = before.get(key, ("", [], set()))
+        new_name, new_notes, retired = after.get(key, (name, [], set()))
+        diff = DeckDiff(key, new_name or name, retired=retired)
+        old = {note.key: note for note in old_notes}
+        new = {note.key: note for note in new_notes}
+        diff.added = [note for k, note in new.items() if k not in old]
+        diff.removed = [note for k, note in old.items() if k not in new]
+        diff.changed = [(old[k], note) for k, note in new.items() if k in old and old[k].content_hash() != note.content_hash()]
+        diffs.append(diff)
+    return diffs
+
+
+def summary(diffs: list[DeckDiff], base_rev: str) -> str:
+    """Plain text for a pull request comment or release notes."""
+    lines = [f"Card changes since {base_rev}:"]
+    if all(d.empty for d in diffs):
+        return lines[0] + " none.\n"
+    for d in diffs:
+        if d.empty:
+            continue
+        lines += ["", f"{d.name} ({d.key}): {len(d.added)} added, {len(d.changed)} changed, {len(d.removed)} removed"]
+        lines += [f"  + {n.key} ({n.card_type}): {_plain(n.fields[0])}" for n in d.added]
+        lines += [f"  ~ {a.key} ({a.card_type}): {_plain(a.fields[0])}" for _, a in d.changed]
+        for n in d.removed:
+            state = "retired" if n.card_id in d.retired else "removed"
+            lines.append(f"  - {n.key} ({n.card_type}, {state}): {_plain(n.fields[0])}")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(fragment: str, limit: int = 70) -> str:
+    import re
+
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> str:
+    """Every added, changed and removed card, rendered by Anki before and after."""
+    from .notetypes import CSS
+    from .preview import render_package
+
+    rendered = {}
+    for label, root in (("before", base), ("after", head)):
+        for apkg in sorted((root / "decks").glob("*.apkg")):
+            for card in render_package(apkg):
+                rendered.setdefault((label, card.guid), []).append(card)
+    sections = []
+    for d in diffs:
+        for kind, pairs in (("added", [(None, n) for n in d.added]), ("changed", d.changed), ("removed", [(n, None) for n in d.removed])):
+            for old, new in pairs:
+                note = new or old
+                before = rendered.get(("before", note.guid), []) if old else []
+                after = rendered.get(("after", note.guid), []) if new else []
+                rows = "".join(
+                    f'<div class="diff-row"><div class="card">{b.answer if b else ""}</div><div class="card">{a.answer if a else ""}</div></div>'
+                    for b, a in _zip_longest(before, after)
+                )
+                sections.append(f'<section class="diff-{kind}"><h2>{kind}: {html.escape(d.key)} / {html.escape(note.key)}</h2>{rows}</section>')
+    body = "\n".join(sections) or "<p>No card changed.</p>"
+    return _PAGE.format(css=CSS, base=html.escape(base_rev), body=body)
+
+
+def _zip_longest(a: list, b: list):
+    for i in range(max(len(a), len(b))):
+        yield (a[i] if i < len(a) else None, b[i] if i < len(b) else None)
+
+
+def prepare_trees(root: Path, rev: str, work: Path, now: int) -> tuple[Path, Path]:
+    """Copies of the base revision and of the working tree, each built, in `work`."""
+    from .project import Project, build
+
+    base, head = work / "base", work / "head"
+    export_revision(root, rev, base)
+    head.mkdir()
+    for name in ("cards_src", "courses", "decks"):
+        if (root / name).is_dir():
+            shutil.copytree(root / name, head / name, ignore=shutil.ignore_patterns("preview", ".*.tmp"))
+    for tree in (base, head):
+        if (tree / "cards_src").is_dir():
+            build(Project(tree), now=now)
+    return base, head
+
+
+def run_diff(root: Path, rev: str, now: int) -> tuple[str, str]:
+    """(plain-text summary, HTML page) of the card changes from `rev` to the working tree."""
+    with tempfile.TemporaryDirectory(prefix="acudeck-diff-") as work:
+        base, head = prepare_trees(root, rev, Path(work), now)
+        diffs = diff_trees(base, head)
+        return summary(diffs, rev), diff_page(diffs, rev, base, head)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Card changes since {base}</title>
+<style>
+{css}
+body {{ font-family: sans-serif; background: #f2f2f7; margin: 1em; }}
+section {{ background: #fff; border: 1px solid #c7c7cc; border-radius: 8px; margin-bottom: 1em; overflow: hidden; }}
+h2 {{ font-size: 14px; margin: 0; padding: 0.4em 0.8em; }}
+.diff-added h2 {{ background: #d1f2d9; }} .diff-changed h2 {{ background: #fff3bf; }} .diff-removed h2 {{ background: #f8d7da; }}
+.diff-row {{ display: grid; grid-template-columns: 1fr 1fr; border-top: 1px solid #e5e5ea; }}
+.diff-row > .card {{ max-width: none; margin: 0; }}
+</style></head><body>
+<h1>Card changes since {base}</h1>
+<p>Left: before. Right: after. Each row is one card's answer side as Anki renders it.</p>
+{body}
+</body></html>
+"""
