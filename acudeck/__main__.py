@@ -25,7 +25,15 @@ class ProblemsFound(click.ClickException):
 def _project(ctx: click.Context):
     from .project import Project
 
-    return Project(ctx.obj["root"])
+    return Project(ctx.obj["root"], progress=_progress_line if ctx.obj["progress"] else None)
+
+
+def _progress_line(label: str, done: int, total: int) -> None:
+    """One self-overwriting line on a terminal's stderr; the report lines stay parseable on stdout."""
+    end = "\n" if done == total else ""
+    click.echo(f"\r\033[K{label}: {done}/{total}", err=True, nl=False)
+    if end:
+        click.echo("\r\033[K", err=True, nl=False)
 
 
 def _run(action):
@@ -49,9 +57,14 @@ def _run(action):
     show_default=True,
     help="Project folder holding cards_src/ and decks/.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show progress on long builds [default: when standard error is a terminal].",
+)
 @click.version_option(package_name="acudeck")
 @click.pass_context
-def cli(ctx: click.Context, root: Path) -> None:
+def cli(ctx: click.Context, root: Path, progress: bool | None) -> None:
     """Build Anki decks from the YAML card sources in cards_src/.
 
     With no command, builds every deck (the same as `build`).
@@ -64,6 +77,7 @@ def cli(ctx: click.Context, root: Path) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
+    ctx.obj["progress"] = sys.stderr.isatty() if progress is None else progress
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 

@@ -13,7 +13,7 @@ from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_l
 from .notes import NoteSource, compile_notes
 from .notetypes import SPECS
 from .package import PackageSpec, Staging, read_apkg, remove_leftovers, stage_apkg, write_apkg
-from .source import DeckSource, display_path, find_decks, load_deck
+from .source import DeckSource, Progress, display_path, find_decks, load_deck
 
 SRC_DIR = "cards_src"
 OUT_DIR = "decks"
@@ -22,6 +22,7 @@ OUT_DIR = "decks"
 @dataclass
 class Project:
     root: Path
+    progress: Progress | None = None  # told of each step of a long build: (label, done, total)
 
     @property
     def src(self) -> Path:
@@ -129,7 +130,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         if key not in wanted:
             continue
         try:
-            decks.append(_plan_deck(project, load_deck(folder, project.root), problems))
+            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress), problems))
         except SourceError as exc:
             problems.extend(exc.problems)
     deck_plans = decks
@@ -160,7 +161,9 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
     stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now) for key, deck_plan in plan.sources.items()}
     results = []
     with Staging() as staging:
-        for deck_plan in plan.decks:
+        for done, deck_plan in enumerate(plan.decks, 1):
+            if project.progress:
+                project.progress("writing decks", done, len(plan.decks))
             stamped = stamps[deck_plan.deck.key]
             remove_leftovers(deck_plan.apkg_path, deck_plan.ledger_path)
             if stamped.ledger != deck_plan.ledger or not deck_plan.ledger_path.exists():

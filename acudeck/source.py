@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from . import text
 from .errors import Location, Problem, SourceError
 from .format import card_fields, schema_errors
 from .yamlfile import YamlDocument, load_yaml
+
+Progress = Callable[[str, int, int], None]
 
 DECK_FILE = "deck.yaml"
 MEDIA_DIR = "media"
@@ -73,8 +76,9 @@ def card_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def load_deck(folder: Path, base: Path | None = None) -> DeckSource:
-    """Read and check a whole deck folder; raise SourceError listing every problem found."""
+def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None) -> DeckSource:
+    """Read and check a whole deck folder; raise SourceError listing every problem found.
+    `progress(label, done, total)` hears of each card file read."""
     problems: list[Problem] = []
     deck_path = folder / DECK_FILE
     deck_doc = _load(deck_path, "deck", problems, base)
@@ -82,7 +86,10 @@ def load_deck(folder: Path, base: Path | None = None) -> DeckSource:
     if deck is None:
         deck = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
     first_use: dict[str, Location] = {}
-    for path in card_files(folder):
+    files = card_files(folder)
+    for done, path in enumerate(files, 1):
+        if progress:
+            progress(f"reading {folder.name}", done, len(files))
         doc = _load(path, "cards", problems, base)
         if doc is None:
             continue

@@ -205,3 +205,21 @@ def test_a_killed_build_of_a_large_deck_leaves_the_previous_deck_and_ledger_inta
         assert snapshot(project / "decks") == before
     assert run(project).exit_code == 0
     assert not [p for p in (project / "decks").iterdir() if p.name.startswith(".")], "leftovers of killed builds are cleaned up"
+
+
+def test_progress_is_shown_on_request_and_never_on_stdout(project):
+    quiet = run(project, "build", "sample")
+    assert quiet.exit_code == 0 and "reading" not in quiet.output
+    for path in (project / "decks").iterdir():
+        path.unlink()
+    result = run(project, "--progress", "build")
+    assert result.exit_code == 0, result.stderr
+    assert "reading sample: 1/1" in result.stderr
+    assert result.stdout == "decks/sample.apkg: written: 3 notes, 5 cards (3 added, 0 changed, 0 removed)\n"
+
+
+def test_progress_reports_every_card_file(project):
+    seen = []
+    write(project / "cards_src/sample/more.yaml", "cards:\n  - {id: z, type: basic, front: Z?, back: Z.}\n")
+    build(Project(project, progress=lambda label, done, total: seen.append((label, done, total))), now=1_700_000_000)
+    assert seen == [("reading sample", 1, 2), ("reading sample", 2, 2), ("writing decks", 1, 1)]
