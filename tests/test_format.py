@@ -43,3 +43,23 @@ def test_every_source_file_names_its_schema_for_editors():
         assert first.startswith("# yaml-language-server: $schema="), path
         target = (path.parent / first.split("=", 1)[1]).resolve()
         assert target == (REPO / f"acudeck/schema/{schema}.schema.json").resolve(), path
+
+
+def test_editors_and_the_loader_agree_on_the_same_examples():
+    """What an editor's plain JSON Schema validation says of a file is what the loader says."""
+    import yaml
+
+    from acudeck.errors import SourceError
+    from acudeck.source import load_deck
+
+    good = sorted((REPO / "cards_src").rglob("*.yaml"))
+    for path in good:
+        schema = load_schema("deck" if path.name == "deck.yaml" else "cards")
+        assert not list(jsonschema.Draft202012Validator(schema).iter_errors(yaml.safe_load(path.read_text()))), path
+    corpus = REPO / "tests/bad_inputs"
+    for case in ("unknown-key", "missing-field", "unknown-card-type", "id-not-slug", "compare-one-item", "number-field"):
+        cards = corpus / case / "cards_src/d/cards.yaml"
+        data = yaml.safe_load(cards.read_text())
+        assert list(jsonschema.Draft202012Validator(load_schema("cards")).iter_errors(data)), case
+        with pytest.raises(SourceError):
+            load_deck(cards.parent, corpus / case)
