@@ -38,10 +38,6 @@ def card_fields(card_type: str) -> tuple[str, ...]:
     return tuple(key for key in required if key not in ("id", "type"))
 
 
-def card_keys(card_type: str) -> tuple[str, ...]:
-    return tuple(load_schema("cards")["$defs"][card_type]["properties"])
-
-
 def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:
     """Every schema violation in `doc`, as located problems."""
     return [problem for _, problem in schema_errors(doc, schema_name)]
