@@ -87,9 +87,9 @@ class CoursePlan:
 
 @dataclass
 class Plan:
-    decks: list[DeckPlan]  # the decks to build
+    decks: list[DeckPlan]  # the selected decks and the decks the selected courses draw from
     courses: list[CoursePlan]
-    sources: dict[str, DeckPlan]  # every deck loaded: the ones to build and the ones courses draw from
+    sources: dict[str, DeckPlan]  # the same decks, by key
 
 
 @dataclass
@@ -133,16 +133,17 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
             decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress), problems))
         except SourceError as exc:
             problems.extend(exc.problems)
-    deck_plans = decks
     sources = {plan.deck.key: plan.deck for plan in decks}
     course_plans = []
     for course in courses:
+        if course.key in deck_folders:
+            problems.append(Problem(course.location, f"course key '{course.key}' is also a deck's key; both would be decks/{course.key}.apkg"))
         notes, media, found = course_notes(course, sources)
         problems += found
         course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
     if problems:
         raise SourceError(problems)
-    return Plan(deck_plans, course_plans, {plan.deck.key: plan for plan in decks})
+    return Plan(decks, course_plans, {plan.deck.key: plan for plan in decks})
 
 
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> DeckPlan:

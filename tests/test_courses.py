@@ -85,3 +85,10 @@ def test_course_mistakes_are_located(project):
         "courses/week-1.yaml:7:5: deck 'sample' has no card 'missing-card'\n"
         "courses/week-1.yaml:7:5: selects no card\n"
     )
+
+
+def test_a_course_cannot_share_a_key_with_a_deck(project):
+    write(project / "courses/sample.yaml", COURSE.replace("key: week-1", "key: sample"))
+    result = run(project)
+    assert result.exit_code == 1
+    assert result.stderr == "courses/sample.yaml:1:1: course key 'sample' is also a deck's key; both would be decks/sample.apkg\n"
