@@ -32,8 +32,8 @@ CSS = """\
 .aspect { font-size: 0.8em; color: #6e6e73; margin-bottom: 0.4em; text-transform: uppercase; letter-spacing: 0.04em; }
 .answer { font-size: 1.1em; }
 .extra { margin-top: 1em; font-size: 0.85em; color: #3a3a3c; }
-.source { margin-top: 1.2em; font-size: 0.7em; color: #6e6e73; font-style: italic; }
-.source cite { font-style: normal; }
+.source { margin-top: 1.2em; font-size: 0.7em; color: #6e6e73; }
+.source cite { font-style: italic; }
 .cloze { font-weight: bold; color: #0a58ca; }
 img { max-width: 100%; height: auto; }
 ul, ol { display: inline-block; text-align: left; margin: 0.3em 0; }

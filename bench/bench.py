@@ -130,8 +130,8 @@ def make_card(rng: random.Random, n: int, card_type: str) -> dict:
     return card
 
 
-def generate(root: Path, n_cards: int) -> list[list[dict]]:
-    """Write cards_src/bench/ under root; return the cards of each file (in file order)."""
+def generate(root: Path, n_cards: int) -> None:
+    """Write cards_src/bench/ under root: deck.yaml and one part-NNNN.yaml per CARDS_PER_FILE cards."""
     import yaml
 
     rng = random.Random(SEED + n_cards)
@@ -144,16 +144,9 @@ def generate(root: Path, n_cards: int) -> list[list[dict]]:
     )
     types = list(TYPE_WEIGHTS)
     weights = list(TYPE_WEIGHTS.values())
-    files: list[list[dict]] = []
-    for start in range(0, n_cards, CARDS_PER_FILE):
+    for index, start in enumerate(range(0, n_cards, CARDS_PER_FILE)):
         cards = [make_card(rng, n, rng.choices(types, weights)[0]) for n in range(start, min(start + CARDS_PER_FILE, n_cards))]
-        files.append(cards)
-        write_card_file(deck_dir, len(files) - 1, cards, yaml)
-    return files
-
-
-def card_file(root: Path, index: int) -> Path:
-    return root / "cards_src" / DECK_KEY / f"part-{index:04d}.yaml"
+        write_card_file(deck_dir, index, cards, yaml)
 
 
 def write_card_file(deck_dir: Path, index: int, cards: list[dict], yaml=None) -> None:
@@ -253,16 +246,17 @@ def reset(root: Path) -> None:
         shutil.rmtree(root / name, ignore_errors=True)
 
 
-def edit_one_card(root: Path, files: list[list[dict]]) -> None:
+def edit_one_card(root: Path) -> None:
     """Change the back of one basic card (the middle file's first one) and rewrite that file only."""
-    index = len(files) // 2
-    cards = files[index]
-    card = next((c for c in cards if c["type"] == "basic"), None)
-    if card is None:  # no basic card in that file: edit whatever answer-like field there is
-        card = cards[0]
+    import yaml
+
+    paths = sorted((root / "cards_src" / DECK_KEY).glob("part-*.yaml"))
+    index = len(paths) // 2
+    cards = yaml.load(paths[index].read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["cards"]
+    card = next((c for c in cards if c["type"] == "basic"), cards[0])
     key = next(k for k in ("back", "text", "muscle", "aspect") if k in card)
     card[key] = card[key] + " Edited for the benchmark."
-    write_card_file(root / "cards_src" / DECK_KEY, index, cards)
+    write_card_file(root / "cards_src" / DECK_KEY, index, cards, yaml)
 
 
 def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
@@ -271,9 +265,12 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
     logs = tmp / "logs"
     logs.mkdir()
     try:
+        # Generating and editing happen in child processes: a forked child's max RSS starts at its
+        # parent's, so the parent must stay small for the children's peaks to be their own.
         t0 = time.perf_counter()
-        files = generate(root, n_cards)
-        print(f"\n== {n_cards:,} cards in {len(files)} files (generated in {time.perf_counter() - t0:.1f} s, {root})", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate", str(root), str(n_cards)], check=True)
+        n_files = len(list((root / "cards_src" / DECK_KEY).glob("part-*.yaml")))
+        print(f"\n== {n_cards:,} cards in {n_files} files (generated in {time.perf_counter() - t0:.1f} s, {root})", flush=True)
         acudeck = [sys.executable, str(BUILD_PY), "-C", str(root)]
         results: dict[str, Result] = {}
 
@@ -290,7 +287,7 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
         reset(root)
         step("cold build with cache", [*acudeck, "build"])
         step("rebuild, nothing changed", [*acudeck, "build"])
-        edit_one_card(root, files)
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--edit", str(root)], check=True)
         step("rebuild, one card edited", [*acudeck, "build"])
         step("check", [*acudeck, "check"])
         step("--help", [sys.executable, str(BUILD_PY), "--help"])
@@ -352,9 +349,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 cards only")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects and logs")
     parser.add_argument("--floor", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--edit", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor:
         floor(Path(args.floor))
+        return 0
+    if args.generate:
+        generate(Path(args.generate[0]), int(args.generate[1]))
+        return 0
+    if args.edit:
+        edit_one_card(Path(args.edit))
         return 0
     try:
         sizes = [1000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
