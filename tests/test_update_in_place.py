@@ -268,3 +268,19 @@ def test_editing_one_compare_value_updates_every_note_of_that_compare(root, tmp_
                 assert notes_after[g] == before
         assert card_state(col) == cards_before
         assert len(all_notes(col)) == NOTES
+
+
+def test_a_css_change_reaches_students_without_touching_their_notes(root, tmp_path, monkeypatch):
+    from acudeck import notetypes
+
+    build(Project(root), now=T1)
+    with fresh_collection(tmp_path) as col:
+        import_apkg(col, apkg(root))
+        mid = notetypes.SPECS["basic"].model_id
+        assert "letter-spacing: 0.01em" not in col.models.get(mid)["css"]
+        monkeypatch.setattr(notetypes, "CSS", notetypes.CSS + "\n.prompt { letter-spacing: 0.01em; }\n")
+        build(Project(root), now=T2)
+        log = log_counts(import_apkg(col, apkg(root)))
+        assert log["updated"] == 0 and log["new"] == 0 and log["conflicting"] == 0
+        assert "letter-spacing: 0.01em" in col.models.get(mid)["css"]
+        assert [m.name for m in col.models.all_names_and_ids() if m.name.endswith("+")] == []
