@@ -63,3 +63,24 @@ def test_editors_and_the_loader_agree_on_the_same_examples():
         assert list(jsonschema.Draft202012Validator(load_schema("cards")).iter_errors(data)), case
         with pytest.raises(SourceError):
             load_deck(cards.parent, corpus / case)
+
+
+def test_per_card_validation_gives_the_same_verdicts_as_whole_file_validation():
+    from acudeck import format as fmt
+    from acudeck.errors import SourceError
+    from acudeck.yamlfile import load_yaml
+
+    files = sorted((REPO / "tests/bad_inputs").rglob("*.yaml")) + sorted((REPO / "cards_src").rglob("*.yaml"))
+    compared = 0
+    for path in files:
+        if path.name == "deck.yaml":
+            continue
+        try:
+            doc = load_yaml(path)
+        except SourceError:
+            continue
+        fast = {problem for _, problem in fmt.schema_errors(doc, "cards")}
+        whole = {problem for _, problem in fmt._errors(fmt._validator("cards"), doc.data, doc, ())}
+        assert fast == whole, path
+        compared += 1
+    assert compared > 40
