@@ -82,33 +82,47 @@ def cli(ctx: click.Context, root: Path, progress: bool | None) -> None:
         ctx.invoke(build)
 
 
+_NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache in .acudeck-cache/.")
+
+
 @cli.command()
 @click.argument("keys", nargs=-1)
+@_NO_CACHE
 @click.pass_context
-def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
+def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool) -> None:
     """Build decks into decks/<key>.apkg and update decks/<key>.lock.json.
 
     KEYS are deck keys (folder names under cards_src/) or course keys (courses/<key>.yaml);
     without any, every deck and course is built. A course also builds the decks it draws from.
-    Nothing is written unless every selected deck checks out.
+    Nothing is written unless every selected deck checks out. When nothing has changed since the
+    last build, the cache replays its report instead of building again.
 
     \b
     Example:
       python build.py build needling
     """
-    from . import project
+    from . import cache, project
     from .notes import card_count
 
+    root = ctx.obj["root"]
+    if not no_cache and _replay(root, "build", cache.fingerprint(root, "build", *keys)):
+        return
     results = _run(lambda: project.build(_project(ctx), keys))
+    stdout, stderr, replay = [], [], []
     for result in results:
-        summary = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
-        if result.stamped:
-            stamped = result.stamped
-            summary += f" ({len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed)"
+        counts = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
+        stamped = result.stamped
+        changes = f" ({len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed)" if stamped else ""
         state = "written" if result.written else "unchanged"
-        click.echo(f"{_rel(result.path, ctx.obj['root'])}: {state}: {summary}")
-        for warning in result.warnings:
-            click.echo(str(warning), err=True)
+        stdout.append(f"{_rel(result.path, root)}: {state}: {counts}{changes}")
+        replay.append(f"{_rel(result.path, root)}: unchanged: {counts}{' (0 added, 0 changed, 0 removed)' if stamped else ''}")
+        stderr += [str(warning) for warning in result.warnings]
+    for line in stdout:
+        click.echo(line)
+    for line in stderr:
+        click.echo(line, err=True)
+    if not no_cache:
+        cache.store(root, "build", cache.fingerprint(root, "build", *keys), replay, stderr)
 
 
 @cli.command()
@@ -118,9 +132,10 @@ def build(ctx: click.Context, keys: tuple[str, ...]) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also check that every card's `source` quote appears in this text.",
 )
+@_NO_CACHE
 @click.pass_context
-def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None) -> None:
-    """Validate the sources, the ledgers and the built decks; write nothing.
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool) -> None:
+    """Validate the sources, the ledgers and the built decks; write nothing (but the cache).
 
     Fails when a source has a mistake, when a ledger or deck is out of date, or when a
     released card disappeared without being retired.
@@ -130,12 +145,32 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None) -
       python build.py check
       python build.py check --source-text reading.txt
     """
-    from . import project
+    from . import cache, project
 
+    root = ctx.obj["root"]
+    quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
+    key = cache.fingerprint(root, "check", *keys, *quote_key)
+    if not no_cache and _replay(root, "check", key):
+        return
     problems = _run(lambda: project.check(_project(ctx), keys, source_text))
     if problems:
         raise ProblemsFound(problems)
     click.echo("ok", err=True)
+    if not no_cache:
+        cache.store(root, "check", key, [], ["ok"])
+
+
+def _replay(root: Path, command: str, key: str) -> bool:
+    from . import cache
+
+    hit = cache.lookup(root, command, key)
+    if hit is None:
+        return False
+    for line in hit["stdout"]:
+        click.echo(line)
+    for line in hit["stderr"]:
+        click.echo(line, err=True)
+    return True
 
 
 @cli.command()
