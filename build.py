@@ -1,6 +1,15 @@
 """Build the Anki decks from cards_src/: `python build.py --help` lists the commands."""
 
-from acudeck.__main__ import cli
+import sys
+
+MISSING = "build.py: the Python package '{}' is not installed; run: pip install -e '.[dev]' (see README, Quick start)"
 
 if __name__ == "__main__":
-    cli(prog_name="build.py")
+    try:
+        from acudeck.__main__ import cli
+
+        cli(prog_name="build.py")
+    except ModuleNotFoundError as exc:  # run before the Quick start's install step
+        if not exc.name or exc.name.startswith("acudeck"):
+            raise
+        sys.exit(MISSING.format(exc.name))
