@@ -167,10 +167,12 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
                 project.progress("writing decks", done, len(plan.decks))
             stamped = stamps[deck_plan.deck.key]
             remove_leftovers(deck_plan.apkg_path, deck_plan.ledger_path)
-            if stamped.ledger != deck_plan.ledger or not deck_plan.ledger_path.exists():
+            ledger_changed = stamped.ledger != deck_plan.ledger
+            if ledger_changed or not deck_plan.ledger_path.exists():
                 with staging.open(deck_plan.ledger_path, "w") as fh:
                     fh.write(stamped.ledger.to_json(deck_plan.deck.key))
-            written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path)
+            # A changed ledger means changed notes: no need to compare with the old package.
+            written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path, compare=not ledger_changed)
             results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
@@ -180,10 +182,10 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
     return results
 
 
-def _stage(staging: Staging, spec: PackageSpec, path: Path) -> bool:
+def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True) -> bool:
     """Stage the package; keep the existing file instead when its content is the same."""
     staged = stage_apkg(spec, staging, path)
-    if _differs(staged, path):
+    if not compare or _differs(staged, path):
         return True
     staging.discard(path)
     return False
