@@ -82,9 +82,9 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     problems: list[Problem] = []
     deck_path = folder / DECK_FILE
     deck_doc = _load(deck_path, "deck", problems, base)
-    deck = _deck_from(deck_doc, folder, problems) if deck_doc else None
-    if deck is None:
-        deck = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
+    # When deck.yaml is broken (already reported), a stand-in lets the card files still be checked.
+    stand_in = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
+    deck = _deck_from(deck_doc, folder, problems) if deck_doc else stand_in
     first_use: dict[str, Location] = {}
     files = card_files(folder)
     for done, path in enumerate(files, 1):
