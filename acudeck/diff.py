@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
+import re
 import shutil
 import subprocess
 import tarfile
@@ -93,8 +95,6 @@ def summary(diffs: list[DeckDiff], base_rev: str) -> str:
 
 
 def _plain(fragment: str, limit: int = 70) -> str:
-    import re
-
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -118,16 +118,11 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
                 after = rendered.get(("after", note.guid), []) if new else []
                 rows = "".join(
                     f'<div class="diff-row"><div class="card">{b.answer if b else ""}</div><div class="card">{a.answer if a else ""}</div></div>'
-                    for b, a in _zip_longest(before, after)
+                    for b, a in itertools.zip_longest(before, after)
                 )
                 sections.append(f'<section class="diff-{kind}"><h2>{kind}: {html.escape(d.key)} / {html.escape(note.key)}</h2>{rows}</section>')
     body = "\n".join(sections) or "<p>No card changed.</p>"
     return _PAGE.format(css=CSS, base=html.escape(base_rev), body=body)
-
-
-def _zip_longest(a: list, b: list):
-    for i in range(max(len(a), len(b))):
-        yield (a[i] if i < len(a) else None, b[i] if i < len(b) else None)
 
 
 def prepare_trees(root: Path, rev: str, work: Path, now: int) -> tuple[Path, Path]:

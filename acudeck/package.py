@@ -108,6 +108,10 @@ class Staging:
             return os.fdopen(fd, mode)
         return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
 
+    def staged(self, final: Path) -> Path:
+        """The temporary file that will become `final`."""
+        return Path(next(tmp for tmp, target in self.pending if target == final))
+
     def discard(self, final: Path) -> None:
         """Keep `final` as it is: drop what was staged for it."""
         for tmp, target in [entry for entry in self.pending if entry[1] == final]:
@@ -140,7 +144,7 @@ def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
             zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
             for i, name in enumerate(names):
                 zf.writestr(_zip_entry(str(i)), spec.media[name].read_bytes())
-    return Path(staging.pending[-1][0])
+    return staging.staged(out)
 
 
 def write_apkg(spec: PackageSpec, out: Path) -> None:

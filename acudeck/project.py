@@ -67,12 +67,8 @@ class CoursePlan:
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
         mods = {note.guid: stamps[deck_key].mods[note.key] for deck_key, note in self.notes}
-        types = {note.card_type for _, note in self.notes}
-        notetype_mods: dict[int, int] = {}
-        for stamped in stamps.values():
-            for mid, mod in stamped.notetype_mods.items():
-                notetype_mods[mid] = max(mod, notetype_mods.get(mid, 0))
-        notetype_mods = {mid: mod for mid, mod in notetype_mods.items() if any(SPECS[t].model_id == mid for t in types)}
+        used = {SPECS[note.card_type].model_id for _, note in self.notes}
+        notetype_mods = {mid: max(s.notetype_mods.get(mid, 0) for s in stamps.values()) for mid in used}
         return PackageSpec(
             deck_name=self.course.name,
             deck_key=self.course.key,
@@ -89,7 +85,10 @@ class CoursePlan:
 class Plan:
     decks: list[DeckPlan]  # the selected decks and the decks the selected courses draw from
     courses: list[CoursePlan]
-    sources: dict[str, DeckPlan]  # the same decks, by key
+
+    @property
+    def sources(self) -> dict[str, DeckPlan]:
+        return {plan.deck.key: plan for plan in self.decks}
 
 
 @dataclass
@@ -143,7 +142,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
     if problems:
         raise SourceError(problems)
-    return Plan(decks, course_plans, {plan.deck.key: plan for plan in decks})
+    return Plan(decks, course_plans)
 
 
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> DeckPlan:
