@@ -22,10 +22,11 @@ class ProblemsFound(click.ClickException):
             click.echo(str(problem), err=True)
 
 
-def _project(ctx: click.Context):
+def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0):
     from .project import Project
 
-    return Project(ctx.obj["root"], progress=_progress_line if ctx.obj["progress"] else None)
+    progress = _progress_line if ctx.obj["progress"] else None
+    return Project(ctx.obj["root"], progress=progress, use_cache=not no_cache, jobs=jobs)
 
 
 def _progress_line(label: str, done: int, total: int) -> None:
@@ -83,13 +84,21 @@ def cli(ctx: click.Context, root: Path, progress: bool | None) -> None:
 
 
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache in .acudeck-cache/.")
+_JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes that parse card files: 0 for one per CPU (the default), 1 for none. Small decks are always read in one process.",
+)
 
 
 @cli.command()
 @click.argument("keys", nargs=-1)
 @_NO_CACHE
+@_JOBS
 @click.pass_context
-def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool) -> None:
+def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) -> None:
     """Build decks into decks/<key>.apkg and update decks/<key>.lock.json.
 
     KEYS are deck keys (folder names under cards_src/) or course keys (courses/<key>.yaml);
@@ -107,7 +116,7 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool) -> None:
     root = ctx.obj["root"]
     if not no_cache and _replay(root, "build", cache.fingerprint(root, "build", *keys)):
         return
-    results = _run(lambda: project.build(_project(ctx), keys))
+    results = _run(lambda: project.build(_project(ctx, no_cache, jobs), keys))
     stdout, stderr, replay = [], [], []
     for result in results:
         counts = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
@@ -133,8 +142,9 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool) -> None:
     help="Also check that every card's `source` quote appears in this text.",
 )
 @_NO_CACHE
+@_JOBS
 @click.pass_context
-def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool) -> None:
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool, jobs: int) -> None:
     """Validate the sources, the ledgers and the built decks; write nothing (but the cache).
 
     Fails when a source has a mistake, when a ledger or deck is out of date, or when a
@@ -152,7 +162,7 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     key = cache.fingerprint(root, "check", *keys, *quote_key)
     if not no_cache and _replay(root, "check", key):
         return
-    problems = _run(lambda: project.check(_project(ctx), keys, source_text))
+    problems = _run(lambda: project.check(_project(ctx, no_cache, jobs), keys, source_text))
     if problems:
         raise ProblemsFound(problems)
     click.echo("ok", err=True)
@@ -179,8 +189,9 @@ def _replay(root: Path, command: str, key: str) -> bool:
     "--format", "fmt", type=click.Choice(["csv", "markdown"]), default="csv", show_default=True, help="csv for other flashcard tools, markdown for a printable study sheet."
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@_NO_CACHE
 @click.pass_context
-def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | None) -> None:
+def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | None, no_cache: bool) -> None:
     """Export the cards of decks (all without KEYS) as CSV or Markdown.
 
     \b
@@ -191,7 +202,7 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
     from . import export as exporting
     from . import project
 
-    plan = _run(lambda: project.plan_project(_project(ctx), keys))
+    plan = _run(lambda: project.plan_project(_project(ctx, no_cache), keys))
     decks = [deck_plan.deck for deck_plan in plan.decks]
     text = exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)
     if output:
@@ -203,8 +214,9 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
 @cli.command()
 @click.argument("keys", nargs=-1)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Folder for the pages [default: decks/preview/].")
+@_NO_CACHE
 @click.pass_context
-def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None) -> None:
+def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None, no_cache: bool) -> None:
     """Build the decks, then write an HTML page per deck showing every card, front and back,
     as Anki renders it (with Anki's own engine), with a night-mode switch and filters.
 
@@ -217,7 +229,7 @@ def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None) -> N
     from .preview import write_preview
 
     root = ctx.obj["root"]
-    results = _run(lambda: project.build(_project(ctx), keys))
+    results = _run(lambda: project.build(_project(ctx, no_cache), keys))
     folder = output or (root / "decks" / "preview")
     for result in results:
         page = folder / f"{result.path.stem}.html"

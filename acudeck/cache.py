@@ -1,28 +1,53 @@
-"""The build cache: when nothing a command reads has changed since it last succeeded, its
-report is replayed instead of doing the work again.
+"""The build cache, in two layers, both in .acudeck-cache/ and both keyed by content.
 
-The key covers acudeck's own code and schemas, every file under cards_src/, courses/ and decks/
-(the outputs too, so a deleted or edited deck is rebuilt), and the command's arguments. A hit
-writes nothing, so the cache cannot make a deck differ from a clean build; an unreadable or
-stale entry is simply a miss.
+- Commands: when nothing a command reads has changed since it last succeeded, its report is
+  replayed instead of doing the work again. The key covers acudeck's code, every file under
+  cards_src/, courses/ and decks/ (the outputs too, so a deleted or edited deck is rebuilt), and
+  the command's arguments. A hit writes nothing.
+- Card files: each file's cards and problems, keyed by the file's bytes, its path and acudeck's
+  code, so a rebuild after one edit parses one file. Entries carry their key and a checksum.
+
+"acudeck's code" means its modules and schemas and the versions of the libraries that shape its
+output. An unreadable, corrupt or stale entry is simply a miss, so the cache cannot make a deck
+differ from a clean build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import time
+import zlib
+from functools import cache
 from pathlib import Path
 
 CACHE_DIR = ".acudeck-cache"
-_FORMAT = 1
+_FORMAT = 2
+_LIBRARIES = ("genanki", "PyYAML", "markdown-it-py", "nh3", "jsonschema", "fastjsonschema")
 
 
-def fingerprint(root: Path, command: str, *args: str) -> str:
-    digest = hashlib.sha256(f"{_FORMAT}\0{command}\0{args!r}".encode())
+@cache
+def code_version() -> bytes:
+    """A digest of everything besides the sources that decides what a build writes."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(f"{_FORMAT}".encode())
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".json"):
             _add(digest, path, package)
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} missing\0".encode())
+    return digest.digest()
+
+
+def fingerprint(root: Path, command: str, *args: str) -> str:
+    digest = hashlib.sha256(code_version() + f"\0{command}\0{args!r}".encode())
     for folder in ("cards_src", "courses", "decks"):
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and not path.name.startswith(".") and "preview" not in path.relative_to(root).parts:
@@ -60,3 +85,58 @@ def store(root: Path, command: str, key: str, stdout: list[str], stderr: list[st
         tmp.replace(path)
     except OSError:
         pass  # a cache that cannot be written only costs time
+
+
+class FileCache:
+    """Card file results under .acudeck-cache/files/, one file per entry, named by its key."""
+
+    def __init__(self, root: Path):
+        self.folder = root / CACHE_DIR / "files"
+        self.used: set[str] = set()
+
+    def key(self, display: str, raw: bytes) -> str:
+        digest = hashlib.sha256(code_version())
+        digest.update(display.encode() + b"\0")
+        digest.update(raw)
+        return digest.hexdigest()
+
+    def get(self, key: str):
+        """The entry's CardFile, or None when it is missing, corrupt or not for this key."""
+        from .cardfile import decode
+
+        self.used.add(key)
+        try:
+            data = (self.folder / key).read_bytes()
+            header, payload = data[:73], data[73:]
+            if header != _header(key, payload):
+                return None
+            return decode(payload)
+        except Exception:  # a damaged entry of any kind is a miss
+            return None
+
+    def put(self, key: str, payload: bytes) -> None:
+        self.used.add(key)
+        path = self.folder / key
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp.write_bytes(_header(key, payload) + payload)
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def prune(self) -> None:
+        """Remove the entries this run did not use (call only after reading every deck)."""
+        if not self.folder.is_dir():
+            return
+        now = time.time()
+        for path in self.folder.iterdir():
+            # Another run's temporary file is left alone unless it is old enough to be a leftover.
+            stale_tmp = path.name.startswith(".") and now - path.stat().st_mtime > 3600
+            if stale_tmp or (not path.name.startswith(".") and path.name not in self.used):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _header(key: str, payload: bytes) -> bytes:
+    return f"{key}{zlib.crc32(payload):08x}\n".encode()

@@ -17,6 +17,7 @@ from .notes import NoteSource
 from .notetypes import SPECS, content_fingerprint, schema_fingerprint
 
 FORMAT = 1
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass
@@ -25,11 +26,18 @@ class Ledger:
     notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
 
     def to_json(self, deck_key: str) -> str:
-        data = {"format": FORMAT, "deck": deck_key, "notetypes": self.notetypes, "notes": self.notes}
-        return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        """Sorted keys, one line per note: a change shows in git as the lines of the notes it touched."""
+        string = _JSON.encode
+        notes = [f'{string(key)}: {{"hash": {string(entry["hash"])}, "mod": {int(entry["mod"])}}}' for key, entry in sorted(self.notes.items())]
+        notetypes = [f"{string(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
+        return f'{{\n "deck": {string(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
 
     def released_card_ids(self) -> set[str]:
         return {key.split("/", 1)[0] for key in self.notes}
+
+
+def _block(lines: list[str]) -> str:
+    return "{\n" + ",\n".join(f"  {line}" for line in lines) + "\n }" if lines else "{}"
 
 
 def ledger_path(out_dir: Path, deck_key: str) -> Path:

@@ -28,11 +28,8 @@ class NoteSource:
 
     def content_hash(self) -> str:
         """Everything the note carries into a collection besides its mod."""
-        digest = hashlib.sha256()
-        for part in (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags)):
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\x00")
-        return digest.hexdigest()[:20]
+        parts = (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags), "")
+        return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
 def note_guid(deck_key: str, note_key: str) -> str:

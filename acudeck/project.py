@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import filecmp
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import FileCache
 from .course import CourseSource, course_notes, find_courses, load_course
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_ledger, stamp
 from .notes import NoteSource, compile_notes
 from .notetypes import SPECS
-from .package import PackageSpec, Staging, read_apkg, remove_leftovers, stage_apkg, write_apkg
+from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
+from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, find_decks, load_deck
 
 SRC_DIR = "cards_src"
@@ -23,6 +26,8 @@ OUT_DIR = "decks"
 class Project:
     root: Path
     progress: Progress | None = None  # told of each step of a long build: (label, done, total)
+    use_cache: bool = False  # read and write card file results in .acudeck-cache/
+    jobs: int = 0  # worker processes for parsing card files; 0: one per CPU, 1: none
 
     @property
     def src(self) -> Path:
@@ -124,14 +129,18 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         except SourceError as exc:
             problems.extend(exc.problems)
     wanted = (set(keys) | {s.deck for c in courses for s in c.selections}) if keys else set(deck_folders)
+    file_cache = FileCache(project.root) if project.use_cache else None
+    reader = CardFileReader(file_cache, project.jobs)
     decks = []
     for key, folder in deck_folders.items():
         if key not in wanted:
             continue
         try:
-            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress), problems))
+            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress, reader), problems))
         except SourceError as exc:
             problems.extend(exc.problems)
+    if file_cache and wanted == set(deck_folders):
+        file_cache.prune()
     sources = {plan.deck.key: plan.deck for plan in decks}
     course_plans = []
     for course in courses:
@@ -194,7 +203,7 @@ def _differs(staged: Path, existing: Path) -> bool:
     """Compared by content, not bytes, so that another SQLite version does not count as a change."""
     if not existing.exists():
         return True
-    if staged.read_bytes() == existing.read_bytes():
+    if filecmp.cmp(staged, existing, shallow=False):  # streams both files; neither is read whole
         return False
     return bool(_content_differences(staged, existing))
 
@@ -210,20 +219,22 @@ def package_differences(spec: PackageSpec, path: Path) -> list[str]:
 
 
 def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
-    expected = read_apkg(expected_path)
+    """Compared through `package_summary`: a digest per note, so that neither package is held whole."""
+    expected = package_summary(expected_path)
     try:
-        actual = read_apkg(actual_path)
+        actual = package_summary(actual_path)
     except Exception as exc:  # any unreadable file is simply a mismatch
         return [f"it cannot be read ({exc})"]
     return describe_differences(expected, actual)
 
 
 def describe_differences(expected: dict, actual: dict) -> list[str]:
+    """What differs between two `package_summary` (or `read_apkg`) results."""
     found = []
     exp_notes, act_notes = expected["notes"], actual["notes"]
-    missing = len(set(exp_notes) - set(act_notes))
-    extra = len(set(act_notes) - set(exp_notes))
-    differ = sum(1 for guid in set(exp_notes) & set(act_notes) if exp_notes[guid] != act_notes[guid])
+    missing = sum(1 for guid in exp_notes if guid not in act_notes)
+    extra = sum(1 for guid in act_notes if guid not in exp_notes)
+    differ = sum(1 for guid, note in exp_notes.items() if guid in act_notes and act_notes[guid] != note)
     if missing:
         found.append(f"{missing} notes missing")
     if extra:

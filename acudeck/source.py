@@ -5,38 +5,19 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import text
+from .cardfile import CardFile, CardSource, normalize, read_card_file, render_field, validated
 from .errors import Location, Problem, SourceError
-from .format import card_fields, schema_errors
-from .yamlfile import YamlDocument, load_yaml
+from .yamlfile import YamlDocument, load_yaml, read_bytes
 
 Progress = Callable[[str, int, int], None]
 
 DECK_FILE = "deck.yaml"
 MEDIA_DIR = "media"
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class CardSource:
-    """One card as written, with its Markdown already rendered to safe HTML."""
-
-    id: str
-    type: str
-    fields: dict[str, object]  # the type's own fields as written; `items` stays a mapping
-    html: dict[str, object]  # the same fields rendered; `items` maps item to rendered value
-    extra: str  # rendered, "" when absent
-    extra_text: str  # as written
-    tags: tuple[str, ...]
-    sources: tuple[str, ...]  # verbatim quotes from the reading
-    reference: str | None
-    location: Location
-    field_locations: dict[str, Location]
-    images: list[tuple[str, Location]] = field(default_factory=list)  # checked against media/ per deck
 
 
 @dataclass
@@ -76,29 +57,22 @@ def card_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None) -> DeckSource:
+def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: FileReader | None = None) -> DeckSource:
     """Read and check a whole deck folder; raise SourceError listing every problem found.
-    `progress(label, done, total)` hears of each card file read."""
+    `progress(label, done, total)` hears of each card file read; `files` reads the card files
+    (through the build cache, in parallel) when given."""
     problems: list[Problem] = []
     deck_path = folder / DECK_FILE
-    deck_doc = _load(deck_path, "deck", problems, base)
+    deck_doc = _load_deck_file(deck_path, problems, base)
     # When deck.yaml is broken (already reported), a stand-in lets the card files still be checked.
     stand_in = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
     deck = _deck_from(deck_doc, folder, problems) if deck_doc else stand_in
     first_use: dict[str, Location] = {}
-    files = card_files(folder)
-    for done, path in enumerate(files, 1):
-        if progress:
-            progress(f"reading {folder.name}", done, len(files))
-        doc = _load(path, "cards", problems, base)
-        if doc is None:
-            continue
-        for index, card in enumerate(doc.data.get("cards") or []):
-            if card is None:  # broke the schema; already reported
-                continue
-            source = _card_from(card, doc, ("cards", index), deck, problems)
-            if source is None:
-                continue
+    paths = card_files(folder)
+    read = files or read_card_files
+    for card_file in read(paths, [display_path(path, base) for path in paths], _progress_for(progress, folder.name, len(paths))):
+        problems.extend(card_file.problems)
+        for source in card_file.cards:
             if source.id in first_use:
                 problems.append(Problem(source.location, f"duplicate id '{source.id}' (first used at {first_use[source.id]})"))
                 continue
@@ -113,28 +87,48 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     return deck
 
 
-def _load(path: Path, schema: str, problems: list[Problem], base: Path | None) -> YamlDocument | None:
-    """The file's document, or None when it cannot be used at all. A card file's cards that break
-    the schema are reported and dropped, so that the other cards are still checked."""
+FileReader = Callable[[list[Path], list[str], Callable[[], None] | None], Iterator[CardFile]]
+
+
+def read_card_files(paths: list[Path], displays: list[str], tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
+    """Each file in turn, in this process, without a cache."""
+    for path, display in zip(paths, displays, strict=True):
+        try:
+            card_file = read_card_file(read_bytes(path, display), display)
+        except SourceError as exc:
+            card_file = CardFile([], list(exc.problems))
+        if tick:
+            tick()
+        yield card_file
+
+
+def _progress_for(progress: Progress | None, name: str, total: int) -> Callable[[], None] | None:
+    if progress is None:
+        return None
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        progress(f"reading {name}", done, total)
+
+    return tick
+
+
+def _load_deck_file(path: Path, problems: list[Problem], base: Path | None) -> YamlDocument | None:
     try:
         doc = load_yaml(path, display_path(path, base))
     except SourceError as exc:
         problems.extend(exc.problems)
         return None
-    found = schema_errors(doc, schema)
-    problems.extend(problem for _, problem in found)
-    if schema != "cards" or any(len(trail) < 2 for trail, _ in found):
-        return None if found else doc
-    bad_cards = {trail[1] for trail, _ in found}
-    doc.data["cards"] = [None if i in bad_cards else card for i, card in enumerate(doc.data["cards"])]
-    return doc
+    return validated(doc, "deck", problems)
 
 
 def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> DeckSource:
     data = doc.data
     if data["key"] != folder.name:
         problems.append(Problem(doc.at(("key",)), f"deck key '{data['key']}' must match its folder name '{folder.name}'"))
-    description = _render(data.get("description", ""), doc.at(("description",)), problems, doc=doc)
+    description = render_field(data.get("description", ""), doc.at(("description",)), problems, doc=doc)
     return DeckSource(
         key=data["key"],
         name=data["name"],
@@ -147,100 +141,21 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     )
 
 
-def _render(value: str, where: Location, problems: list[Problem], images: list | None = None, doc: YamlDocument | None = None) -> text.Rendered:
-    rendered = text.render_markdown(value)
-    for line, message in rendered.problems:
-        if line:
-            at = where.line + line
-            where_line = Location(where.path, at, doc.text_start(at) if doc else 1)
-        else:
-            where_line = where
-        problems.append(Problem(where_line, message))
-    if images is not None:
-        images.extend((name, where) for name in rendered.images)
-    return rendered
-
-
-def _card_from(card: dict, doc: YamlDocument, trail: tuple, deck: DeckSource, problems: list[Problem]) -> CardSource | None:
-    card_type = card["type"]
-    before = len(problems)
-    locations = {key: doc.at(trail + (key,)) for key in card}
-    images: list = []
-    html: dict[str, object] = {}
-    for name in card_fields(card_type):
-        value = card[name]
-        if name == "items":
-            html[name] = {item: _render(v, doc.at(trail + (name, item)), problems, images, doc).html for item, v in value.items()}
-            _check_items(value, doc, trail + (name,), problems)
-        else:
-            html[name] = _render(value, locations[name], problems, images, doc).html
-    if card_type == "cloze":
-        _check_cloze(card["text"], locations["text"], problems)
-    extra = _render(card["extra"], locations["extra"], problems, images, doc).html if "extra" in card else ""
-    if len(problems) > before:
-        return None
-    source = CardSource(
-        id=card["id"],
-        type=card_type,
-        fields={name: card[name] for name in card_fields(card_type)},
-        html=html,
-        extra=extra,
-        extra_text=card.get("extra", ""),
-        tags=tuple(card.get("tags", ())),
-        sources=_quotes(card.get("source")),
-        reference=card.get("reference"),
-        location=doc.at(trail),
-        field_locations=locations,
-        images=images,
-    )
-    return source
-
-
-def _quotes(value: str | list | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:
-    numbers = text.cloze_numbers(value)
-    if not numbers:
-        problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
-    elif numbers != list(range(1, len(numbers) + 1)):
-        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-        gap = ", ".join(f"c{n}" for n in missing) or "c1"
-        problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
-
-
-def _check_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
-    seen: dict[str, str] = {}
-    for item, value in items.items():
-        key = _normalize(value)
-        if key in seen:
-            problems.append(Problem(doc.at(trail + (item,)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
-        else:
-            seen[key] = item
-
-
-def _normalize(value: str) -> str:
-    return " ".join(value.casefold().split())
-
-
 def prompts(card: CardSource) -> list[tuple[str, str]]:
     """What each of the card's questions shows, as (description, normalised text)."""
     f = card.fields
     if card.type == "basic":
-        return [("front", _normalize(f["front"]))]
+        return [("front", normalize(f["front"]))]
     if card.type == "reversed":
-        return [("front", _normalize(f["front"])), ("back", _normalize(f["back"]))]
+        return [("front", normalize(f["front"])), ("back", normalize(f["back"]))]
     if card.type == "cloze":
-        return [("text", _normalize(f["text"]))]
+        return [("text", normalize(f["text"]))]
     if card.type == "point":
-        return [("point", _normalize(f["point"])), ("muscle", _normalize(f["muscle"]))]
-    aspect = _normalize(f["aspect"])
+        return [("point", normalize(f["point"])), ("muscle", normalize(f["muscle"]))]
+    aspect = normalize(f["aspect"])
     found = []
     for item, value in f["items"].items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{_normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{_normalize(value)}")]
+        found += [(f"item '{item}'", f"{aspect}\x1f{normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize(value)}")]
     return found
 
 

@@ -57,10 +57,18 @@ class YamlDocument:
 
 def read_text(path: Path, display: str) -> str:
     """The file's text, or a located error for the mistakes that stop YAML from reading it."""
+    return decode_text(read_bytes(path, display), display)
+
+
+def read_bytes(path: Path, display: str) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise SourceError([Problem(Location(display), f"cannot read the file: {exc.strerror}")])
+        raise SourceError([Problem(Location(display), f"cannot read the file: {exc.strerror}")]) from None
+
+
+def decode_text(raw: bytes, display: str) -> str:
+    """The text of a file's bytes, or a located error for the mistakes that stop YAML from reading it."""
     if len(raw) > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         raise SourceError([Problem(Location(display), f"file is larger than {limit} MiB; split it into several card files")])

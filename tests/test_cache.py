@@ -1,10 +1,17 @@
 """The cache replays a build or check when nothing it reads has changed, and is otherwise ignored."""
 
 import shutil
+from pathlib import Path
 
-from conftest import run
+import pytest
+from conftest import REPO, run, write
 
 from acudeck import project as project_module
+from acudeck import reader
+from acudeck.cache import FileCache
+from acudeck.cardfile import decode, encode
+from acudeck.reader import CardFileReader
+from acudeck.source import card_files, display_path, load_deck, read_card_files
 
 
 def decks(root):
@@ -36,8 +43,9 @@ def test_a_changed_source_or_a_deleted_deck_is_rebuilt(project):
 
 def test_a_corrupt_cache_is_ignored(project):
     assert run(project).exit_code == 0
-    for entry in (project / ".acudeck-cache").iterdir():
-        entry.write_bytes(b"\x00not json")
+    for entry in (project / ".acudeck-cache").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"\x00not json")
     (project / "decks/sample.apkg").unlink()
     result = run(project)
     assert result.exit_code == 0
@@ -80,3 +88,95 @@ def test_a_passing_check_is_replayed(project, monkeypatch):
     cards.write_text(cards.read_text().replace("Managing", "Handling"))
     monkeypatch.undo()
     assert run(project, "check").exit_code == 1
+
+
+# --------------------------------------------------------------------------- the card file cache
+
+
+def entries(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (root / ".acudeck-cache/files").iterdir()}
+
+
+def count_parses(monkeypatch) -> list[str]:
+    parsed: list[str] = []
+    real = reader.parse_encoded
+
+    def counting(raw, display):
+        parsed.append(display)
+        return real(raw, display)
+
+    monkeypatch.setattr(reader, "parse_encoded", counting)
+    return parsed
+
+
+def test_a_rebuild_after_one_edit_parses_only_the_edited_file(project, monkeypatch):
+    write(project / "cards_src/sample/more.yaml", "cards:\n  - {id: q-more, type: basic, front: Another question?, back: Another answer.}\n")
+    parsed = count_parses(monkeypatch)
+    assert run(project).exit_code == 0
+    assert sorted(parsed) == ["cards_src/sample/cards.yaml", "cards_src/sample/more.yaml"]
+    parsed.clear()
+    more = project / "cards_src/sample/more.yaml"
+    more.write_text(more.read_text().replace("Another answer", "A better answer"))
+    result = run(project)
+    assert result.stdout == "decks/sample.apkg: written: 4 notes, 6 cards (0 added, 1 changed, 0 removed)\n"
+    assert parsed == ["cards_src/sample/more.yaml"]
+
+
+def test_cached_cards_equal_freshly_parsed_ones():
+    folder = REPO / "cards_src/needling"
+    paths = card_files(folder)
+    displays = [display_path(p, REPO) for p in paths]
+    for card_file in read_card_files(paths, displays):
+        assert card_file.cards
+        assert decode(encode(card_file)) == card_file
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "swap"])
+def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
+    assert run(project).exit_code == 0
+    [(name, data)] = entries(project).items()
+    path = project / ".acudeck-cache/files" / name
+    if damage == "truncate":
+        path.write_bytes(data[:-20])
+    elif damage == "flip":  # one changed byte inside a card's text: the checksum catches it
+        i = data.index(b"Managing")
+        path.write_bytes(data[:i] + b"X" + data[i + 1 :])
+    else:  # a valid entry, but for other bytes than the file has now
+        other = FileCache(project).key("cards_src/sample/cards.yaml", b"cards: []\n")
+        path.rename(path.with_name(other))
+    parsed = count_parses(monkeypatch)
+    (project / "decks/sample.apkg").unlink()
+    assert run(project).exit_code == 0
+    assert parsed == ["cards_src/sample/cards.yaml"]
+    assert list(entries(project).values()) == [data]
+
+
+def test_entries_no_longer_used_are_pruned(project):
+    assert run(project).exit_code == 0
+    before = set(entries(project))
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    assert run(project).exit_code == 0
+    after = set(entries(project))
+    assert len(after) == 1 and after != before
+
+
+def test_a_cached_file_with_problems_reports_them_again(project):
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("type: point", "type: pointy"))
+    first = run(project)
+    assert first.exit_code == 1 and "unknown card type 'pointy'" in first.stderr
+    assert entries(project)
+    second = run(project)
+    assert (second.exit_code, second.stderr) == (1, first.stderr)
+
+
+def test_parallel_workers_give_the_cards_of_one_process(tmp_path):
+    folder = REPO / "cards_src/needling"
+    serial = load_deck(folder, REPO)
+    parallel = load_deck(folder, REPO, files=CardFileReader(None, jobs=2, parallel_min_bytes=0))
+    cached = FileCache(tmp_path)
+    load_deck(folder, REPO, files=CardFileReader(cached, jobs=2, parallel_min_bytes=0))
+    from_cache = load_deck(folder, REPO, files=CardFileReader(cached, jobs=1))
+    assert len(serial.cards) > 50
+    assert parallel.cards == serial.cards == from_cache.cards

@@ -1,0 +1,187 @@
+"""One card file: read, checked against the format, its cards rendered.
+
+A card file is the unit of work that the build cache keeps and that parallel workers share out:
+what it yields depends only on its bytes, its displayed path and acudeck's own code. Checks that
+span files (duplicate ids, retired ids, prompts asked twice, media) run on the whole deck in
+source.py.
+"""
+
+from __future__ import annotations
+
+import marshal
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from . import text
+from .errors import Location, Problem, SourceError
+from .format import card_fields, schema_errors
+from .yamlfile import YamlDocument, decode_text, parse_yaml
+
+Position = tuple[int, int]  # (line, col) in the card's file
+
+
+@dataclass(slots=True)
+class CardSource:
+    """One card as written, with its Markdown already rendered to safe HTML."""
+
+    id: str
+    type: str
+    fields: dict[str, object]  # the type's own fields as written; `items` stays a mapping
+    html: dict[str, object]  # the same fields rendered; `items` maps item to rendered value
+    extra: str  # rendered, "" when absent
+    extra_text: str  # as written
+    tags: tuple[str, ...]
+    sources: tuple[str, ...]  # verbatim quotes from the reading
+    reference: str | None
+    path: str  # the file, as shown in messages
+    positions: dict[str, Position]  # "" -> the card itself; each key -> its value
+    image_refs: tuple[tuple[str, int, int], ...] = ()  # (file name, line, col), checked against media/ per deck
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, *self.positions[""])
+
+    @property
+    def field_locations(self) -> dict[str, Location]:
+        return {key: Location(self.path, *at) for key, at in self.positions.items() if key}
+
+    @property
+    def images(self) -> list[tuple[str, Location]]:
+        return [(name, Location(self.path, line, col)) for name, line, col in self.image_refs]
+
+
+class CardFile(NamedTuple):
+    cards: list[CardSource]
+    problems: list[Problem]
+
+
+def read_card_file(raw: bytes, display: str) -> CardFile:
+    """The cards of one file and every problem found in it; the cards that have problems are left out."""
+    problems: list[Problem] = []
+    try:
+        doc = parse_yaml(decode_text(raw, display), display)
+    except SourceError as exc:
+        return CardFile([], list(exc.problems))
+    doc = validated(doc, "cards", problems)
+    cards = []
+    if doc is not None:
+        for index, card in enumerate(doc.data.get("cards") or []):
+            if card is not None:  # None: broke the schema, already reported
+                source = _card_from(card, doc, ("cards", index), problems)
+                if source is not None:
+                    cards.append(source)
+    return CardFile(cards, problems)
+
+
+def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDocument | None:
+    """The document, or None when it cannot be used at all. A card file's cards that break the
+    schema are reported and replaced by None, so that the other cards are still checked."""
+    found = schema_errors(doc, schema)
+    problems.extend(problem for _, problem in found)
+    if schema != "cards" or any(len(trail) < 2 for trail, _ in found):
+        return None if found else doc
+    bad_cards = {trail[1] for trail, _ in found}
+    doc.data["cards"] = [None if i in bad_cards else card for i, card in enumerate(doc.data["cards"])]
+    return doc
+
+
+def render_field(value: str, where: Location, problems: list[Problem], images: list | None = None, doc: YamlDocument | None = None) -> text.Rendered:
+    rendered = text.render_markdown(value)
+    for line, message in rendered.problems:
+        if line:
+            at = where.line + line
+            where_line = Location(where.path, at, doc.text_start(at) if doc else 1)
+        else:
+            where_line = where
+        problems.append(Problem(where_line, message))
+    if images is not None:
+        images.extend((name, where.line, where.col) for name in rendered.images)
+    return rendered
+
+
+def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> CardSource | None:
+    card_type = card["type"]
+    before = len(problems)
+    positions = {key: doc.values.get(trail + (key,), doc.values[trail]) for key in card}
+    positions[""] = doc.values[trail]
+    images: list = []
+    html: dict[str, object] = {}
+    names = card_fields(card_type)
+    for name in names:
+        value = card[name]
+        if name == "items":
+            html[name] = {item: render_field(v, doc.at(trail + (name, item)), problems, images, doc).html for item, v in value.items()}
+            _check_items(value, doc, trail + (name,), problems)
+        else:
+            html[name] = render_field(value, Location(doc.path, *positions[name]), problems, images, doc).html
+    if card_type == "cloze":
+        _check_cloze(card["text"], Location(doc.path, *positions["text"]), problems)
+    extra = render_field(card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc).html if "extra" in card else ""
+    if len(problems) > before:
+        return None
+    return CardSource(
+        id=card["id"],
+        type=card_type,
+        fields={name: card[name] for name in names},
+        html=html,
+        extra=extra,
+        extra_text=card.get("extra", ""),
+        tags=tuple(card.get("tags", ())),
+        sources=_quotes(card.get("source")),
+        reference=card.get("reference"),
+        path=doc.path,
+        positions=positions,
+        image_refs=tuple(images),
+    )
+
+
+def _quotes(value: str | list | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:
+    numbers = text.cloze_numbers(value)
+    if not numbers:
+        problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
+    elif numbers != list(range(1, len(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        gap = ", ".join(f"c{n}" for n in missing) or "c1"
+        problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
+
+
+def _check_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for item, value in items.items():
+        key = normalize(value)
+        if key in seen:
+            problems.append(Problem(doc.at(trail + (item,)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
+        else:
+            seen[key] = item
+
+
+def normalize(value: str) -> str:
+    """Text as a student would compare it: case and runs of spaces ignored."""
+    return " ".join(value.casefold().split())
+
+
+# --------------------------------------------------------------------------- the cached form
+
+_RECORD_FIELDS = len(CardSource.__slots__)
+
+
+def encode(card_file: CardFile) -> bytes:
+    """Plain tuples through marshal: several times faster to load than pickled objects, and it
+    cannot run code. Strings that are the same object (plain text rendered as itself) are stored once."""
+    cards = [tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards]
+    problems = [(p.location.path, p.location.line, p.location.col, p.message) for p in card_file.problems]
+    return marshal.dumps((cards, problems))
+
+
+def decode(data: bytes) -> CardFile:
+    """The inverse of `encode`; raises ValueError (or EOFError, TypeError) on anything else."""
+    cards, problems = marshal.loads(data)
+    if any(len(record) != _RECORD_FIELDS for record in cards):
+        raise ValueError("not a card record")
+    return CardFile([CardSource(*record) for record in cards], [Problem(Location(*where), message) for *where, message in problems])

@@ -1,0 +1,82 @@
+"""Reading card files through the file cache, and in worker processes when there is enough to read.
+
+Each card file's result (cards and problems) is cached under a key made of its bytes, its displayed
+path and acudeck's code, so a rebuild after editing one card parses one file. Files that miss the
+cache are parsed by a pool of processes when they add up to enough work to pay for the pool; the
+results come back in file order and in the cached form, so both paths give the same cards.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import FileCache
+from .cardfile import CardFile, decode, encode, read_card_file
+from .errors import SourceError
+from .yamlfile import read_bytes
+
+# Below this much source text to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class CardFileReader:
+    cache: FileCache | None = None
+    jobs: int = 0  # worker processes; 0: one per CPU, 1: none
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES
+
+    def __call__(self, paths: list[Path], displays: list[str], tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
+        pending: list[tuple[int, str, bytes, str]] = []  # (index, display, bytes, cache key) of the misses
+        found: dict[int, CardFile] = {}
+        for index, (path, display) in enumerate(zip(paths, displays, strict=True)):
+            try:
+                raw = read_bytes(path, display)
+            except SourceError as exc:
+                found[index] = CardFile([], list(exc.problems))
+                continue
+            key = self.cache.key(display, raw) if self.cache else ""
+            hit = self.cache.get(key) if self.cache else None
+            if hit is not None:
+                found[index] = hit
+            else:
+                pending.append((index, display, raw, key))
+        parsed = self._parse(pending)
+        for index in range(len(paths)):
+            if index not in found:
+                key, data = next(parsed)  # the misses come back in the order they were found
+                if self.cache:
+                    self.cache.put(key, data)
+                found[index] = decode(data)
+            if tick:
+                tick()
+            yield found.pop(index)
+
+    def _parse(self, pending: list[tuple[int, str, bytes, str]]) -> Iterator[tuple[str, bytes]]:
+        """(cache key, encoded result) for each pending file, in order."""
+        jobs = self.jobs or os.cpu_count() or 1
+        size = sum(len(raw) for _, _, raw, _ in pending)
+        if jobs < 2 or len(pending) < 2 or size < self.parallel_min_bytes:
+            for _, display, raw, key in pending:
+                yield key, parse_encoded(raw, display)
+            return
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=_context()) as pool:
+            results = pool.map(parse_encoded, [raw for _, _, raw, _ in pending], [display for _, display, _, _ in pending])
+            for (_, _, _, key), data in zip(pending, results, strict=True):
+                yield key, data
+
+
+def parse_encoded(raw: bytes, display: str) -> bytes:
+    return encode(read_card_file(raw, display))
+
+
+def _context():
+    import multiprocessing
+
+    # fork starts workers in milliseconds with everything already imported; macOS and Windows
+    # cannot fork safely and use their default.
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)

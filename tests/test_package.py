@@ -1,0 +1,158 @@
+"""The fast collection writer against genanki's own, and the lean package comparison against the full one."""
+
+import itertools
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import genanki
+import pytest
+
+from acudeck.notes import NoteSource, compile_notes, note_guid
+from acudeck.notetypes import SPECS
+from acudeck.package import PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
+from acudeck.project import describe_differences
+from acudeck.source import load_deck
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class VersionedNote(genanki.Note):
+    def __init__(self, *args, mod: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def genanki_collection(spec: PackageSpec, db_path: Path) -> None:
+    """What `_write_collection` did before it inserted the rows itself: one genanki note per note."""
+    models = _models(spec)
+    deck = genanki.Deck(deck_id(spec.deck_key), spec.deck_name, description=spec.description)
+    for note in spec.notes:
+        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=spec.mods[note.guid]))
+    conn = sqlite3.connect(db_path)
+    try:
+        genanki.Package(deck).write_to_db(conn.cursor(), spec.base_timestamp, itertools.count(spec.base_timestamp * 1000))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def make_spec(notes: list[NoteSource], media: dict[str, Path] | None = None) -> PackageSpec:
+    return PackageSpec(
+        deck_name="Test::package",
+        deck_key="package",
+        description="A deck for the writer.",
+        notes=notes,
+        mods={note.guid: 1_700_000_000 + 37 * i for i, note in enumerate(notes)},
+        notetype_mods={spec.model_id: 1_650_000_000 + i for i, spec in enumerate(SPECS.values())},
+        base_timestamp=1_700_100_000,
+        media=media or {},
+    )
+
+
+def note(key: str, card_type: str, *fields: str, tags: tuple[str, ...] = ("test",)) -> NoteSource:
+    return NoteSource(key, note_guid("package", key), card_type, fields, tags)
+
+
+# Cloze numbers out of order, past 9, repeated, c0, none at all; a reversed note with an empty back (one card);
+# a numeric sort field (stored as an integer in `sfld`); no tags; fields with a stray '<'.
+EDGE_NOTES = [
+    note("basic", "basic", "Front <b>1</b>", "Back", "", ""),
+    note("number", "basic", "42", "forty-two", "", "", tags=()),
+    note("reversed", "reversed", "Front", "Back", "extra", "source"),
+    note("reversed-empty-back", "reversed", "Front", "", "", ""),
+    note("cloze-order", "cloze", "{{c9::nine}} then {{c1::one}} and {{c17::seventeen}}", "", ""),
+    note("cloze-sorted", "cloze", "{{c1::one}} {{c2::two}} {{c3::three}} {{c2::again}}", "x", "y"),
+    note("cloze-many", "cloze", " ".join(f"{{{{c{n}::w{n}}}}}" for n in (12, 3, 25, 8, 1, 16, 9, 30, 2)), "", ""),
+    note("cloze-zero", "cloze", "{{c0::zero}} {{c2::two}}\nover\n{{c1::lines\nacross}}", "", ""),
+    note("cloze-none", "cloze", "no deletions at all", "", ""),
+    note("point", "point", "SI 11", "infraspinatus", "", "a < b", tags=("a", "b::c")),
+    note("compare/x", "compare", "Aspect", "X", "value x", "<table></table>", "", ""),
+    note("compare/y", "compare", "Aspect", "Y", "value y", "<table></table>", "", ""),
+]
+
+
+def needling_notes() -> list[NoteSource]:
+    return compile_notes(load_deck(REPO / "cards_src/needling", REPO))
+
+
+def rows(db_path: Path) -> dict:
+    conn = sqlite3.connect(db_path)
+    try:
+        tables = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in ("notes", "cards", "revlog", "graves")}
+        conn.row_factory = sqlite3.Row
+        col = [dict(row) for row in conn.execute("SELECT * FROM col")]
+    finally:
+        conn.close()
+    for row in col:
+        for part in ("conf", "models", "decks", "dconf", "tags"):
+            row[part] = json.loads(row[part])
+    tables["col"] = col
+    tables["types"] = {table: [tuple(type(value) for value in row) for row in found] for table, found in tables.items() if table != "col"}
+    return tables
+
+
+@pytest.mark.parametrize("notes", [EDGE_NOTES, None], ids=["edge-cases", "needling"])
+def test_the_collection_has_the_rows_genanki_writes(tmp_path, notes):
+    spec = make_spec(notes if notes is not None else needling_notes())
+    assert {note.card_type for note in spec.notes} == set(SPECS)
+    genanki_collection(spec, tmp_path / "genanki.anki2")
+    _write_collection(spec, str(tmp_path / "fast.anki2"))
+    expected, actual = rows(tmp_path / "genanki.anki2"), rows(tmp_path / "fast.anki2")
+    for table in ("notes", "cards", "col", "revlog", "graves", "types"):
+        assert actual[table] == expected[table], table
+    assert len(actual["cards"]) > len(actual["notes"])
+
+
+def test_genanki_orders_cloze_cards_as_a_set_does(tmp_path):
+    """The edge cases do reach the unsorted order that the card ids depend on."""
+    spec = make_spec(EDGE_NOTES)
+    _write_collection(spec, str(tmp_path / "fast.anki2"))
+    conn = sqlite3.connect(tmp_path / "fast.anki2")
+    ords = [row[0] for row in conn.execute("SELECT ord FROM cards WHERE nid = (SELECT id FROM notes WHERE guid = ?) ORDER BY id", (EDGE_NOTES[4].guid,))]
+    conn.close()
+    assert ords != sorted(ords)
+
+
+def test_the_same_spec_gives_the_same_bytes(tmp_path):
+    (tmp_path / "b.png").write_bytes(b"\x89PNG second" * 1000)
+    (tmp_path / "a.svg").write_bytes(b"<svg/>")
+    spec = make_spec(EDGE_NOTES, {"b.png": tmp_path / "b.png", "a.svg": tmp_path / "a.svg"})
+    write_apkg(spec, tmp_path / "one.apkg")
+    write_apkg(spec, tmp_path / "two.apkg")
+    assert (tmp_path / "one.apkg").read_bytes() == (tmp_path / "two.apkg").read_bytes()
+    content = read_apkg(tmp_path / "one.apkg")
+    assert set(content["media"]) == {"a.svg", "b.png"}
+    assert content["notes"][EDGE_NOTES[0].guid]["fields"] == list(EDGE_NOTES[0].fields)
+
+
+def test_the_summary_finds_what_the_full_reading_finds(tmp_path):
+    (tmp_path / "a.svg").write_bytes(b"<svg/>")
+    spec = make_spec(EDGE_NOTES, {"a.svg": tmp_path / "a.svg"})
+    changed = [
+        replace(EDGE_NOTES[0], fields=("Front <b>2</b>", *EDGE_NOTES[0].fields[1:])),
+        replace(EDGE_NOTES[1], tags=("other",)),
+        *EDGE_NOTES[2:-1],
+        note("new", "basic", "New", "Card", "", ""),
+    ]
+    other = make_spec(changed)
+    other = replace(other, deck_name="Test::renamed", mods={**other.mods, EDGE_NOTES[2].guid: 1}, notetype_mods={**other.notetype_mods, SPECS["basic"].model_id: 1})
+    write_apkg(spec, tmp_path / "expected.apkg")
+    write_apkg(other, tmp_path / "actual.apkg")
+    full = describe_differences(read_apkg(tmp_path / "expected.apkg"), read_apkg(tmp_path / "actual.apkg"))
+    lean = describe_differences(package_summary(tmp_path / "expected.apkg"), package_summary(tmp_path / "actual.apkg"))
+    assert lean == full
+    assert full == [
+        "1 notes missing",
+        "1 notes that the sources do not have",
+        "3 notes with other fields, tags or mods",
+        "note types differ",
+        "deck name or description differs",
+        "media differ",
+        "card count differs",
+    ]
+    assert describe_differences(package_summary(tmp_path / "expected.apkg"), package_summary(tmp_path / "expected.apkg")) == []
