@@ -94,9 +94,10 @@ class FileCache:
         self.folder = root / CACHE_DIR / "files"
         self.used: set[str] = set()
 
-    def key(self, display: str, raw: bytes) -> str:
+    def key(self, display: str, raw: bytes, context: bytes) -> str:
+        """`context`: what else the entry depends on (the deck's key, tags and reading)."""
         digest = hashlib.sha256(code_version())
-        digest.update(display.encode() + b"\0")
+        digest.update(display.encode() + b"\0" + context + b"\0")
         digest.update(raw)
         return digest.hexdigest()
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import marshal
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from . import text
 from .errors import Location, Problem, SourceError
 from .format import card_fields, schema_errors
+from .notes import NoteContext, NoteSource, card_notes
 from .yamlfile import YamlDocument, decode_text, parse_yaml
 
 Position = tuple[int, int]  # (line, col) in the card's file
@@ -50,18 +50,74 @@ class CardSource:
         return [(name, Location(self.path, line, col)) for name, line, col in self.image_refs]
 
 
-class CardFile(NamedTuple):
-    cards: list[CardSource]
-    problems: list[Problem]
+class CardFile:
+    """What one card file yields: its cards (left out when they have problems), their notes, and
+    its problems; with the ids, prompts and images that the deck-wide checks need.
+
+    From the cache or a worker, the cards stay encoded until something asks for them: a rebuild
+    needs only the notes, ids, prompts and images of the files that did not change.
+    """
+
+    __slots__ = ("path", "problems", "notes", "ids", "prompts", "images", "_cards", "_encoded_cards")
+
+    def __init__(self, path: str, problems: list[Problem], notes: list[NoteSource], ids, prompts, images, cards=None, encoded_cards: bytes = b""):
+        self.path = path
+        self.problems = problems
+        self.notes = notes
+        self.ids: tuple[str, ...] = tuple(ids)
+        self.prompts: list[tuple[int, str, str]] = prompts  # (card index, what is asked, normalised text)
+        self.images: list[tuple[int, str, int, int]] = images  # (card index, file name, line, col)
+        self._cards: list[CardSource] | None = cards
+        self._encoded_cards = encoded_cards
+
+    @classmethod
+    def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource]) -> CardFile:
+        prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_prompts(card)]
+        images = [(i, *ref) for i, card in enumerate(cards) for ref in card.image_refs]
+        return cls(path, problems, notes, [card.id for card in cards], prompts, images, cards)
+
+    @property
+    def cards(self) -> list[CardSource]:
+        if self._cards is None:
+            records = marshal.loads(self._encoded_cards)
+            if any(len(record) != _CARD_FIELDS for record in records):
+                raise ValueError("not a card record")
+            self._cards = [CardSource(*record) for record in records]
+        return self._cards
+
+    def _compared(self) -> tuple:
+        return (self.path, self.cards, self.problems, self.notes, self.ids, self.prompts, self.images)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CardFile) and self._compared() == other._compared()
 
 
-def read_card_file(raw: bytes, display: str) -> CardFile:
-    """The cards of one file and every problem found in it; the cards that have problems are left out."""
+def card_prompts(card: CardSource) -> list[tuple[str, str]]:
+    """What each of the card's questions shows, as (description, normalised text)."""
+    f = card.fields
+    if card.type == "basic":
+        return [("front", normalize(f["front"]))]
+    if card.type == "reversed":
+        return [("front", normalize(f["front"])), ("back", normalize(f["back"]))]
+    if card.type == "cloze":
+        return [("text", normalize(f["text"]))]
+    if card.type == "point":
+        return [("point", normalize(f["point"])), ("muscle", normalize(f["muscle"]))]
+    aspect = normalize(f["aspect"])
+    found = []
+    for item, value in f["items"].items():
+        found += [(f"item '{item}'", f"{aspect}\x1f{normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize(value)}")]
+    return found
+
+
+def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
+    """One file's cards, notes and problems. The notes are compiled here so that parallel workers
+    share that work too."""
     problems: list[Problem] = []
     try:
         doc = parse_yaml(decode_text(raw, display), display)
     except SourceError as exc:
-        return CardFile([], list(exc.problems))
+        return CardFile.of(display, [], list(exc.problems), [])
     doc = validated(doc, "cards", problems)
     cards = []
     if doc is not None:
@@ -70,7 +126,7 @@ def read_card_file(raw: bytes, display: str) -> CardFile:
                 source = _card_from(card, doc, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
-    return CardFile(cards, problems)
+    return CardFile.of(display, cards, problems, [note for card in cards for note in card_notes(card, context)])
 
 
 def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDocument | None:
@@ -168,20 +224,23 @@ def normalize(value: str) -> str:
 
 # --------------------------------------------------------------------------- the cached form
 
-_RECORD_FIELDS = len(CardSource.__slots__)
+_CARD_FIELDS = len(CardSource.__slots__)
+_NOTE_FIELDS = len(NoteSource.__slots__)
 
 
 def encode(card_file: CardFile) -> bytes:
     """Plain tuples through marshal: several times faster to load than pickled objects, and it
-    cannot run code. Strings that are the same object (plain text rendered as itself) are stored once."""
-    cards = [tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards]
+    cannot run code. The cards are a nested blob, decoded only when they are asked for."""
+    cards = marshal.dumps([tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards])
     problems = [(p.location.path, p.location.line, p.location.col, p.message) for p in card_file.problems]
-    return marshal.dumps((cards, problems))
+    notes = [tuple(getattr(note, name) for name in NoteSource.__slots__) for note in card_file.notes]
+    return marshal.dumps((card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images, cards))
 
 
 def decode(data: bytes) -> CardFile:
     """The inverse of `encode`; raises ValueError (or EOFError, TypeError) on anything else."""
-    cards, problems = marshal.loads(data)
-    if any(len(record) != _RECORD_FIELDS for record in cards):
-        raise ValueError("not a card record")
-    return CardFile([CardSource(*record) for record in cards], [Problem(Location(*where), message) for *where, message in problems])
+    path, problems, notes, ids, prompts, images, cards = marshal.loads(data)
+    if not isinstance(cards, bytes) or any(len(record) != _NOTE_FIELDS or not record[-1] for record in notes):
+        raise ValueError("not a card file record")
+    problems = [Problem(Location(*where), message) for *where, message in problems]
+    return CardFile(path, problems, [NoteSource(*record) for record in notes], ids, prompts, images, encoded_cards=cards)

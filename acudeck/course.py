@@ -102,7 +102,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
         for card in deck.cards:
             if card.id not in ids:
                 continue
-            notes.extend((deck.key, note) for note in card_notes(card, deck.key, deck))
+            notes.extend((deck.key, note) for note in card_notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
                 if name in media and media[name].read_bytes() != path.read_bytes():

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import genanki
 
 from .notetypes import SPECS
-from .source import CardSource, DeckSource
 from .text import plain
 
+if TYPE_CHECKING:
+    from .cardfile import CardSource
+    from .source import DeckSource
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class NoteSource:
     """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item)."""
 
@@ -21,6 +25,12 @@ class NoteSource:
     card_type: str
     fields: tuple[str, ...]
     tags: tuple[str, ...]
+    digest: str = ""  # the content hash; computed when not given
+
+    def __post_init__(self):
+        if not self.digest:
+            parts = (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags), "")
+            object.__setattr__(self, "digest", hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20])
 
     @property
     def card_id(self) -> str:
@@ -28,8 +38,18 @@ class NoteSource:
 
     def content_hash(self) -> str:
         """Everything the note carries into a collection besides its mod."""
-        parts = (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags), "")
-        return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+        return self.digest
+
+
+class NoteContext(NamedTuple):
+    """What a deck adds to its cards' notes: the key that seeds GUIDs, its tags, its reading."""
+
+    deck_key: str
+    tags: tuple[str, ...]
+    reading: dict[str, str]
+
+    def fingerprint(self) -> bytes:
+        return repr((self.deck_key, self.tags, sorted(self.reading.items()))).encode()
 
 
 def note_guid(deck_key: str, note_key: str) -> str:
@@ -37,18 +57,18 @@ def note_guid(deck_key: str, note_key: str) -> str:
     return genanki.guid_for("acudeck", deck_key, note_key)
 
 
-def compile_notes(deck: DeckSource, deck_key: str | None = None) -> list[NoteSource]:
-    """The deck's notes in source order. `deck_key` seeds the GUIDs (a course deck keeps its source deck's)."""
-    key = deck_key or deck.key
-    notes: list[NoteSource] = []
-    for card in deck.cards:
-        notes.extend(card_notes(card, key, deck))
-    return notes
+def compile_notes(deck: DeckSource) -> list[NoteSource]:
+    """The deck's notes in source order (compiled with its card files where they were read)."""
+    if deck.notes is not None:
+        return deck.notes
+    context = deck.note_context()
+    return [note for card in deck.cards for note in card_notes(card, context)]
 
 
-def card_notes(card: CardSource, deck_key: str, deck: DeckSource) -> list[NoteSource]:
-    tags = tuple(sorted(set(deck.tags) | set(card.tags)))
-    source = source_html(card, deck)
+def card_notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
+    deck_key = context.deck_key
+    tags = tuple(sorted(set(context.tags) | set(card.tags)))
+    source = source_html(card, context.reading)
     h = card.html
     if card.type == "compare":
         notes = []
@@ -71,13 +91,13 @@ def compare_table(items: dict[str, str], current: str) -> str:
     return f'<table class="compare"><tbody>{rows}</tbody></table>'
 
 
-def source_html(card: CardSource, deck: DeckSource) -> str:
+def source_html(card: CardSource, reading: dict[str, str]) -> str:
     if not card.sources:
         return ""
-    work = card.reference or deck.reading.get("title", "")
+    work = card.reference or reading.get("title", "")
     cite = f" <cite>{plain(work)}</cite>" if work else ""
-    if not card.reference and deck.reading.get("author"):
-        cite += f", {plain(deck.reading['author'])}"
+    if not card.reference and reading.get("author"):
+        cite += f", {plain(reading['author'])}"
     quotes = " ".join(f"“{plain(quote)}”" for quote in card.sources)
     return f"{quotes}{' —' + cite if cite else ''}"
 

@@ -157,7 +157,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> DeckPlan:
     path = ledger_path(project.out, deck.key)
     ledger = read_ledger(path, display_path(path, project.root))
-    card_ids = {card.id for card in deck.cards}
+    card_ids = deck.card_ids()
     problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
     return DeckPlan(deck, compile_notes(deck), ledger, path, project.out / f"{deck.key}.apkg")
 
@@ -282,7 +282,7 @@ def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
     ledger_display = display_path(plan.ledger_path, root)
     if not plan.ledger_path.exists():
         return [Problem(Location(ledger_display), "missing; run 'python build.py' and commit the result")]
-    locations = {card.id: card.location for card in plan.deck.cards}
+    locations = {card.id: card.location for card in plan.deck.cards} if stamped.added or stamped.changed else {}
     problems = []
     for key in stamped.added:
         problems.append(Problem(locations[key.split("/", 1)[0]], f"note '{key}' is new since {ledger_display} was written; run 'python build.py'"))

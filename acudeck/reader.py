@@ -18,6 +18,7 @@ from pathlib import Path
 from .cache import FileCache
 from .cardfile import CardFile, decode, encode, read_card_file
 from .errors import SourceError
+from .notes import NoteContext
 from .yamlfile import read_bytes
 
 # Below this much source text to parse, starting worker processes costs more than it saves.
@@ -30,22 +31,22 @@ class CardFileReader:
     jobs: int = 0  # worker processes; 0: one per CPU, 1: none
     parallel_min_bytes: int = PARALLEL_MIN_BYTES
 
-    def __call__(self, paths: list[Path], displays: list[str], tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
+    def __call__(self, paths: list[Path], displays: list[str], context: NoteContext, tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
         pending: list[tuple[int, str, bytes, str]] = []  # (index, display, bytes, cache key) of the misses
         found: dict[int, CardFile] = {}
         for index, (path, display) in enumerate(zip(paths, displays, strict=True)):
             try:
                 raw = read_bytes(path, display)
             except SourceError as exc:
-                found[index] = CardFile([], list(exc.problems))
+                found[index] = CardFile([], list(exc.problems), [])
                 continue
-            key = self.cache.key(display, raw) if self.cache else ""
+            key = self.cache.key(display, raw, context.fingerprint()) if self.cache else ""
             hit = self.cache.get(key) if self.cache else None
             if hit is not None:
                 found[index] = hit
             else:
                 pending.append((index, display, raw, key))
-        parsed = self._parse(pending)
+        parsed = self._parse(pending, context)
         for index in range(len(paths)):
             if index not in found:
                 key, data = next(parsed)  # the misses come back in the order they were found
@@ -56,22 +57,22 @@ class CardFileReader:
                 tick()
             yield found.pop(index)
 
-    def _parse(self, pending: list[tuple[int, str, bytes, str]]) -> Iterator[tuple[str, bytes]]:
+    def _parse(self, pending: list[tuple[int, str, bytes, str]], context: NoteContext) -> Iterator[tuple[str, bytes]]:
         """(cache key, encoded result) for each pending file, in order."""
         jobs = self.jobs or os.cpu_count() or 1
         size = sum(len(raw) for _, _, raw, _ in pending)
         if jobs < 2 or len(pending) < 2 or size < self.parallel_min_bytes:
             for _, display, raw, key in pending:
-                yield key, parse_encoded(raw, display)
+                yield key, parse_encoded(raw, display, context)
             return
         with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=_context()) as pool:
-            results = pool.map(parse_encoded, [raw for _, _, raw, _ in pending], [display for _, display, _, _ in pending])
+            results = pool.map(parse_encoded, [raw for _, _, raw, _ in pending], [display for _, display, _, _ in pending], [context] * len(pending))
             for (_, _, _, key), data in zip(pending, results, strict=True):
                 yield key, data
 
 
-def parse_encoded(raw: bytes, display: str) -> bytes:
-    return encode(read_card_file(raw, display))
+def parse_encoded(raw: bytes, display: str, context: NoteContext) -> bytes:
+    return encode(read_card_file(raw, display, context))
 
 
 def _context():

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cardfile import CardFile, CardSource, normalize, read_card_file, render_field, validated
+from .cardfile import CardFile, CardSource, read_card_file, render_field, validated
 from .errors import Location, Problem, SourceError
+from .notes import NoteContext, NoteSource
 from .yamlfile import YamlDocument, load_yaml, read_bytes
 
 Progress = Callable[[str, int, int], None]
@@ -30,9 +31,20 @@ class DeckSource:
     retired: dict[str, Location]
     folder: Path
     location: Location
-    cards: list[CardSource] = field(default_factory=list)
+    files: list[CardFile] = field(default_factory=list)
     media: dict[str, Path] = field(default_factory=dict)  # file name -> path, only the referenced files
     warnings: list[Problem] = field(default_factory=list)
+    notes: list[NoteSource] | None = None  # compiled with the card files; None until then
+
+    def note_context(self) -> NoteContext:
+        return NoteContext(self.key, self.tags, self.reading)
+
+    @property
+    def cards(self) -> list[CardSource]:
+        return [card for card_file in self.files for card in card_file.cards]
+
+    def card_ids(self) -> set[str]:
+        return {card_id for card_file in self.files for card_id in card_file.ids}
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
@@ -67,36 +79,44 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     # When deck.yaml is broken (already reported), a stand-in lets the card files still be checked.
     stand_in = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
     deck = _deck_from(deck_doc, folder, problems) if deck_doc else stand_in
-    first_use: dict[str, Location] = {}
+    first_use: dict[str, tuple[CardFile, int]] = {}
+    skipped: set[tuple[int, int]] = set()  # (id of the file, card index): duplicates, left out of the other checks
     paths = card_files(folder)
     read = files or read_card_files
-    for card_file in read(paths, [display_path(path, base) for path in paths], _progress_for(progress, folder.name, len(paths))):
+    deck.notes = []
+    displays = [display_path(path, base) for path in paths]
+    for card_file in read(paths, displays, deck.note_context(), _progress_for(progress, folder.name, len(paths))):
         problems.extend(card_file.problems)
-        for source in card_file.cards:
-            if source.id in first_use:
-                problems.append(Problem(source.location, f"duplicate id '{source.id}' (first used at {first_use[source.id]})"))
+        deck.files.append(card_file)
+        deck.notes += card_file.notes
+        for index, card_id in enumerate(card_file.ids):
+            if card_id in first_use:
+                first_file, first_index = first_use[card_id]
+                where, first = card_file.cards[index].location, first_file.cards[first_index].location
+                problems.append(Problem(where, f"duplicate id '{card_id}' (first used at {first})"))
+                skipped.add((id(card_file), index))
                 continue
-            first_use[source.id] = source.location
-            if source.id in deck.retired:
-                problems.append(Problem(source.location, f"id '{source.id}' is retired ({deck.retired[source.id]}) and can never be used again"))
-            deck.cards.append(source)
-    _check_prompts(deck.cards, problems)
-    _collect_media(deck, problems, base)
+            first_use[card_id] = (card_file, index)
+            if card_id in deck.retired:
+                where = card_file.cards[index].location
+                problems.append(Problem(where, f"id '{card_id}' is retired ({deck.retired[card_id]}) and can never be used again"))
+    _check_prompts(deck.files, skipped, problems)
+    _collect_media(deck, skipped, problems, base)
     if problems:
         raise SourceError(problems)
     return deck
 
 
-FileReader = Callable[[list[Path], list[str], Callable[[], None] | None], Iterator[CardFile]]
+FileReader = Callable[[list[Path], list[str], NoteContext, Callable[[], None] | None], Iterator[CardFile]]
 
 
-def read_card_files(paths: list[Path], displays: list[str], tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
+def read_card_files(paths: list[Path], displays: list[str], context: NoteContext, tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
     """Each file in turn, in this process, without a cache."""
     for path, display in zip(paths, displays, strict=True):
         try:
-            card_file = read_card_file(read_bytes(path, display), display)
+            card_file = read_card_file(read_bytes(path, display), display, context)
         except SourceError as exc:
-            card_file = CardFile([], list(exc.problems))
+            card_file = CardFile.of(display, [], list(exc.problems), [])
         if tick:
             tick()
         yield card_file
@@ -141,35 +161,20 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     )
 
 
-def prompts(card: CardSource) -> list[tuple[str, str]]:
-    """What each of the card's questions shows, as (description, normalised text)."""
-    f = card.fields
-    if card.type == "basic":
-        return [("front", normalize(f["front"]))]
-    if card.type == "reversed":
-        return [("front", normalize(f["front"])), ("back", normalize(f["back"]))]
-    if card.type == "cloze":
-        return [("text", normalize(f["text"]))]
-    if card.type == "point":
-        return [("point", normalize(f["point"])), ("muscle", normalize(f["muscle"]))]
-    aspect = normalize(f["aspect"])
-    found = []
-    for item, value in f["items"].items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize(value)}")]
-    return found
-
-
-def _check_prompts(cards: list[CardSource], problems: list[Problem]) -> None:
+def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problems: list[Problem]) -> None:
     """Two questions that look the same are a card a student cannot answer reliably."""
-    seen: dict[str, tuple[CardSource, str]] = {}
-    for card in cards:
-        for what, prompt in prompts(card):
+    seen: dict[str, tuple[CardFile, int, str]] = {}
+    for card_file in files:
+        for index, what, prompt in card_file.prompts:
+            if (id(card_file), index) in skipped:
+                continue
             if prompt not in seen:
-                seen[prompt] = (card, what)
+                seen[prompt] = (card_file, index, what)
                 continue
-            other, other_what = seen[prompt]
-            if other is card:
+            other_file, other_index, other_what = seen[prompt]
+            if other_file is card_file and other_index == index:
                 continue
+            card, other = card_file.cards[index], other_file.cards[other_index]
             if card.type == "point" and what == "muscle":
                 message = (
                     f"muscle '{card.fields['muscle']}' is also the muscle of card '{other.id}' ({other.location}); "
@@ -180,14 +185,16 @@ def _check_prompts(cards: list[CardSource], problems: list[Problem]) -> None:
             problems.append(Problem(card.location, message))
 
 
-def _collect_media(deck: DeckSource, problems: list[Problem], base: Path | None) -> None:
+def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
     media_dir = deck.folder / MEDIA_DIR
     available = _media_files(media_dir, problems, base)
     used: set[str] = set()
-    for card in deck.cards:
-        for name, where in card.images:
+    for card_file in deck.files:
+        for index, name, line, col in card_file.images:
+            if (id(card_file), index) in skipped:
+                continue
             if name not in available:
-                problems.append(Problem(where, f"image '{name}' is not in {display_path(media_dir, base)}/"))
+                problems.append(Problem(Location(card_file.path, line, col), f"image '{name}' is not in {display_path(media_dir, base)}/"))
                 continue
             used.add(name)
             deck.media[name] = available[name]

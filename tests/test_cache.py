@@ -10,6 +10,7 @@ from acudeck import project as project_module
 from acudeck import reader
 from acudeck.cache import FileCache
 from acudeck.cardfile import decode, encode
+from acudeck.package import read_apkg
 from acudeck.reader import CardFileReader
 from acudeck.source import card_files, display_path, load_deck, read_card_files
 
@@ -101,9 +102,9 @@ def count_parses(monkeypatch) -> list[str]:
     parsed: list[str] = []
     real = reader.parse_encoded
 
-    def counting(raw, display):
+    def counting(raw, display, context):
         parsed.append(display)
-        return real(raw, display)
+        return real(raw, display, context)
 
     monkeypatch.setattr(reader, "parse_encoded", counting)
     return parsed
@@ -126,8 +127,9 @@ def test_cached_cards_equal_freshly_parsed_ones():
     folder = REPO / "cards_src/needling"
     paths = card_files(folder)
     displays = [display_path(p, REPO) for p in paths]
-    for card_file in read_card_files(paths, displays):
-        assert card_file.cards
+    context = load_deck(folder, REPO).note_context()
+    for card_file in read_card_files(paths, displays, context):
+        assert card_file.cards and card_file.notes
         assert decode(encode(card_file)) == card_file
 
 
@@ -142,7 +144,7 @@ def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
         i = data.index(b"Managing")
         path.write_bytes(data[:i] + b"X" + data[i + 1 :])
     else:  # a valid entry, but for other bytes than the file has now
-        other = FileCache(project).key("cards_src/sample/cards.yaml", b"cards: []\n")
+        other = FileCache(project).key("cards_src/sample/cards.yaml", b"cards: []\n", b"")
         path.rename(path.with_name(other))
     parsed = count_parses(monkeypatch)
     (project / "decks/sample.apkg").unlink()
@@ -180,3 +182,14 @@ def test_parallel_workers_give_the_cards_of_one_process(tmp_path):
     from_cache = load_deck(folder, REPO, files=CardFileReader(cached, jobs=1))
     assert len(serial.cards) > 50
     assert parallel.cards == serial.cards == from_cache.cards
+    assert parallel.notes == serial.notes == from_cache.notes
+
+
+def test_an_edit_to_deck_yaml_reaches_the_notes_of_cached_files(project):
+    assert run(project).exit_code == 0
+    deck = project / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text().replace("tags: [test]", "tags: [test, week-2]").replace("A test reading", "Another reading"))
+    assert run(project).stdout == "decks/sample.apkg: written: 3 notes, 5 cards (0 added, 3 changed, 0 removed)\n"
+    notes = read_apkg(project / "decks/sample.apkg")["notes"].values()
+    assert all("week-2" in note["tags"] for note in notes)
+    assert any("Another reading" in field for note in notes for field in note["fields"])
