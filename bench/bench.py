@@ -6,8 +6,10 @@
     python bench/bench.py --floor DIR           # (internal) run the floor program on DIR
 
 Every step runs in a fresh Python process; wall time is measured with time.perf_counter around
-the child, peak memory is the child's own max RSS (os.wait4). The synthetic source trees are
-deterministic (seeded) and live in a temporary folder that is removed afterwards (--keep keeps it).
+the child. Peak memory is the largest single process (os.wait4's max RSS, which covers the worker
+processes acudeck starts too) and, on Linux, the sampled sum over the child and its workers
+("all MB"). The synthetic source trees are deterministic (seeded) and live in a temporary folder
+that is removed afterwards (--keep keeps it).
 """
 
 from __future__ import annotations
@@ -206,6 +208,21 @@ class Result:
     peak_mb: float
     ok: bool
     note: str = ""
+    tree_mb: float = 0.0  # sampled peak of the process and its children together (Linux only)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants, from /proc; 0 where there is no /proc."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                total += sum(_tree_rss_kb(int(child)) for child in children.read().split())
+    except (OSError, ValueError):
+        pass
+    return total
 
 
 def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Result:
@@ -215,14 +232,18 @@ def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Res
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = start + timeout
+        tree_kb, next_sample = 0, start
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if now > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
+            if now >= next_sample:
+                tree_kb, next_sample = max(tree_kb, _tree_rss_kb(proc.pid)), now + 0.02
             time.sleep(0.002)
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -233,7 +254,7 @@ def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Res
     if not ok:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         note = f"exit {proc.returncode}: " + " | ".join(tail)
-    return Result(step, seconds, peak_mb, ok, note)
+    return Result(step, seconds, peak_mb, ok, note, max(tree_kb / 1024, peak_mb) if tree_kb else 0.0)
 
 
 def has_no_cache_option() -> bool:
@@ -276,7 +297,7 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
 
         def step(name: str, argv: list[str]) -> None:
             results[name] = r = run(name, argv, logs)
-            print(f"   {name:<26} {r.seconds:8.2f} s {r.peak_mb:8.1f} MB{'' if r.ok else '   FAILED ' + r.note}", flush=True)
+            print(f"   {name:<26} {r.seconds:8.2f} s {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
 
         step("floor", [sys.executable, str(Path(__file__).resolve()), "--floor", str(root)])
         reset(root)
@@ -307,7 +328,7 @@ def print_table(n_cards: int, results: dict[str, Result]) -> None:
     floor_r = results["floor"]
     cold = cold_of(results)
     print(f"\n{n_cards:,} cards")
-    print(f"  {'step':<28} {'seconds':>9} {'peak MB':>9}  ratio")
+    print(f"  {'step':<28} {'seconds':>9} {'peak MB':>9} {'all MB':>9}  ratio")
     for name, r in results.items():
         if name == "floor":
             ratio = "1.00 x floor"
@@ -318,7 +339,7 @@ def print_table(n_cards: int, results: dict[str, Result]) -> None:
         else:
             ratio = ""
         flag = "" if r.ok else f"  FAILED ({r.note})"
-        print(f"  {name:<28} {r.seconds:9.3f} {r.peak_mb:9.1f}  {ratio}{flag}")
+        print(f"  {name:<28} {r.seconds:9.3f} {r.peak_mb:9.1f} {r.tree_mb:9.1f}  {ratio}{flag}")
 
 
 def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
@@ -326,7 +347,7 @@ def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
     cold = cold_of(results)
     unchanged = results["rebuild, nothing changed"]
     acudeck_steps = [r for name, r in results.items() if name != "floor"]
-    peak = max(r.peak_mb for r in acudeck_steps)
+    peak = max(max(r.peak_mb, r.tree_mb) for r in acudeck_steps)
     targets = [
         (f"cold build <= 1.3 x floor ({cold.seconds:.2f} s vs {1.3 * floor_r.seconds:.2f} s)", cold.ok and cold.seconds <= 1.3 * floor_r.seconds),
         (f"unchanged rebuild < 0.5 s ({unchanged.seconds:.2f} s)", unchanged.ok and unchanged.seconds < 0.5),
@@ -335,7 +356,7 @@ def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
             results["rebuild, one card edited"].ok and results["rebuild, one card edited"].seconds < 0.25 * cold.seconds,
         ),
         (f"--help < 0.25 s ({results['--help'].seconds:.3f} s)", results["--help"].ok and results["--help"].seconds < 0.25),
-        (f"peak memory < 300 MB ({peak:.0f} MB)", all(r.ok for r in acudeck_steps) and peak < 300),
+        (f"peak memory < 300 MB, workers included ({peak:.0f} MB)", all(r.ok for r in acudeck_steps) and peak < 300),
     ]
     label = f"{n_cards:,} cards" + ("" if n_cards == 50_000 else " (50,000 not run: targets judged at the largest size run)")
     print(f"\nTargets at {label}:")

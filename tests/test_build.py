@@ -24,6 +24,21 @@ def test_build_writes_package_and_ledger(project):
     assert content["cards"] == 5
 
 
+def test_the_ledger_has_one_line_per_note_and_an_edit_changes_only_its_line(project):
+    build(Project(project), now=1_700_000_000)
+    path = project / "decks/sample.lock.json"
+    before = path.read_text().splitlines()
+    assert [line for line in before if line.startswith('  "q-')] == [
+        f'  "{key}": {{"hash": "{entry["hash"]}", "mod": 1700000000}}' + ("," if key != "q-point" else "") for key, entry in sorted(json.loads(path.read_text())["notes"].items())
+    ]
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    build(Project(project), now=1_800_000_000)
+    after = path.read_text().splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert len(changed) == 1 and changed[0][0].startswith('  "q-basic": ') and changed[0][1].endswith('"mod": 1800000000},')
+
+
 def test_same_sources_and_ledger_give_identical_bytes_on_another_day(project):
     build(Project(project), now=1_700_000_000)
     first = snapshot(project / "decks")
