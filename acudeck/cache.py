@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import os
+import sys
 import time
 import zlib
 from functools import cache
@@ -33,7 +35,7 @@ def code_version() -> bytes:
     """A digest of everything besides the sources that decides what a build writes."""
     from importlib import metadata
 
-    digest = hashlib.sha256(f"{_FORMAT}".encode())
+    digest = hashlib.sha256(f"{_FORMAT} python {sys.version} marshal {marshal.version}".encode())
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".json"):

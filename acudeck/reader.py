@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,14 +62,18 @@ class CardFileReader:
         """(cache key, encoded result) for each pending file, in order."""
         jobs = self.jobs or os.cpu_count() or 1
         size = sum(len(raw) for _, _, raw, _ in pending)
-        if jobs < 2 or len(pending) < 2 or size < self.parallel_min_bytes:
-            for _, display, raw, key in pending:
-                yield key, parse_encoded(raw, display, context)
-            return
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=_context()) as pool:
-            results = pool.map(parse_encoded, [raw for _, _, raw, _ in pending], [display for _, display, _, _ in pending], [context] * len(pending))
-            for (_, _, _, key), data in zip(pending, results, strict=True):
-                yield key, data
+        done = 0
+        if jobs >= 2 and len(pending) >= 2 and size >= self.parallel_min_bytes:
+            try:
+                with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=_context()) as pool:
+                    results = pool.map(parse_encoded, [raw for _, _, raw, _ in pending], [display for _, display, _, _ in pending], [context] * len(pending))
+                    for (_, _, _, key), data in zip(pending, results, strict=True):
+                        yield key, data
+                        done += 1
+            except (BrokenProcessPool, OSError, NotImplementedError):
+                pass  # workers could not start, or one died (killed, out of memory): this process reads the rest
+        for _, display, raw, key in pending[done:]:
+            yield key, parse_encoded(raw, display, context)
 
 
 def parse_encoded(raw: bytes, display: str, context: NoteContext) -> bytes:

@@ -1,5 +1,6 @@
 """The cache replays a build or check when nothing it reads has changed, and is otherwise ignored."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -193,3 +194,25 @@ def test_an_edit_to_deck_yaml_reaches_the_notes_of_cached_files(project):
     notes = read_apkg(project / "decks/sample.apkg")["notes"].values()
     assert all("week-2" in note["tags"] for note in notes)
     assert any("Another reading" in field for note in notes for field in note["fields"])
+
+
+PARENT, REAL_PARSE = os.getpid(), reader.parse_encoded
+
+
+def parse_or_die_in_a_worker(raw, display, context):
+    if os.getpid() != PARENT:
+        os._exit(1)  # as a worker killed by the system would
+    return REAL_PARSE(raw, display, context)
+
+
+def test_when_a_worker_dies_this_process_reads_the_files_itself(monkeypatch):
+    monkeypatch.setattr(reader, "parse_encoded", parse_or_die_in_a_worker)
+    folder = REPO / "cards_src/needling"
+    deck = load_deck(folder, REPO, files=CardFileReader(None, jobs=2, parallel_min_bytes=0))
+    assert deck.cards == load_deck(folder, REPO).cards
+
+
+def test_jobs_option(project):
+    assert run(project, "build", "-j", "1").exit_code == 0
+    result = run(project, "check", "--jobs", "-1")
+    assert result.exit_code == 2 and "Invalid value for '-j' / '--jobs'" in result.stderr
