@@ -1,5 +1,6 @@
 """The cache replays a build or check when nothing it reads has changed, and is otherwise ignored."""
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -216,3 +217,15 @@ def test_jobs_option(project):
     assert run(project, "build", "-j", "1").exit_code == 0
     result = run(project, "check", "--jobs", "-1")
     assert result.exit_code == 2 and "Invalid value for '-j' / '--jobs'" in result.stderr
+
+
+def test_cached_and_parallel_parsing_give_the_bytes_of_a_clean_build(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(project_module, "CardFileReader", functools.partial(CardFileReader, parallel_min_bytes=0))
+    more = write(project / "cards_src/sample/more.yaml", "cards:\n  - {id: q-more, type: basic, front: Another question?, back: Another answer.}\n")
+    assert run(project, "build", "-j", "2").exit_code == 0  # parsed by workers, into the cache
+    more.write_text(more.read_text().replace("Another answer", "A better answer"))
+    assert "(0 added, 1 changed, 0 removed)" in run(project, "build", "-j", "2").stdout  # cards.yaml from the cache
+    clean = tmp_path / "clean"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns(".acudeck-cache", "*.apkg"))
+    assert run(clean, "build", "--no-cache", "-j", "1").exit_code == 0
+    assert decks(clean) == decks(project)
