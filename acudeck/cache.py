@@ -130,15 +130,17 @@ class FileCache:
 
     def prune(self) -> None:
         """Remove the entries this run did not use (call only after reading every deck)."""
-        if not self.folder.is_dir():
-            return
         now = time.time()
-        for path in self.folder.iterdir():
-            # Another run's temporary file is left alone unless it is old enough to be a leftover.
-            stale_tmp = path.name.startswith(".") and now - path.stat().st_mtime > 3600
-            if stale_tmp or (not path.name.startswith(".") and path.name not in self.used):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        with contextlib.suppress(OSError):  # a cache that cannot be cleaned only costs disk space
+            for path in list(self.folder.iterdir()):
+                if path.name.startswith("."):
+                    # Another run's temporary file, left alone unless it is old enough to be a leftover.
+                    with contextlib.suppress(OSError):
+                        if now - path.stat().st_mtime > 3600:
+                            path.unlink()
+                elif path.name not in self.used:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
 
 
 def _header(key: str, payload: bytes) -> bytes:

@@ -229,3 +229,14 @@ def test_cached_and_parallel_parsing_give_the_bytes_of_a_clean_build(project, tm
     shutil.copytree(project, clean, ignore=shutil.ignore_patterns(".acudeck-cache", "*.apkg"))
     assert run(clean, "build", "--no-cache", "-j", "1").exit_code == 0
     assert decks(clean) == decks(project)
+
+
+def test_an_unwritable_cache_only_costs_time(project):
+    cache = project / ".acudeck-cache"
+    cache.write_text("not a folder")
+    assert run(project).exit_code == 0
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    result = run(project)
+    assert result.exit_code == 0 and "(0 added, 1 changed, 0 removed)" in result.stdout
+    assert cache.read_text() == "not a folder"
