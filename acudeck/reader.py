@@ -1,9 +1,10 @@
 """Reading card files through the file cache, and in worker processes when there is enough to read.
 
-Each card file's result (cards and problems) is cached under a key made of its bytes, its displayed
-path and acudeck's code, so a rebuild after editing one card parses one file. Files that miss the
-cache are parsed by a pool of processes when they add up to enough work to pay for the pool; the
-results come back in file order and in the cached form, so both paths give the same cards.
+Each card file's result (cards, notes and problems) is cached under a key made of its bytes, its
+displayed path, its deck's note context and acudeck's code, so a rebuild after editing one card
+parses one file. Files that miss the cache are parsed by a pool of processes when they add up to
+enough work to pay for the pool; the results come back in file order and in the cached form, so
+both paths give the same cards.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class CardFileReader:
             try:
                 raw = read_bytes(path, display)
             except SourceError as exc:
-                found[index] = CardFile([], list(exc.problems), [])
+                found[index] = CardFile.of(display, [], list(exc.problems), [])
                 continue
             key = self.cache.key(display, raw, context.fingerprint()) if self.cache else ""
             hit = self.cache.get(key) if self.cache else None
