@@ -1,9 +1,9 @@
-"""One card file: read, checked against the format, its cards rendered.
+"""One card file: read, checked against the format, its cards rendered and compiled into notes.
 
 A card file is the unit of work that the build cache keeps and that parallel workers share out:
-what it yields depends only on its bytes, its displayed path and acudeck's own code. Checks that
-span files (duplicate ids, retired ids, prompts asked twice, media) run on the whole deck in
-source.py.
+what it yields depends only on its bytes, its displayed path, its deck's note context (key, tags,
+reading) and acudeck's own code. Checks that span files (duplicate ids, retired ids, prompts asked
+twice, media) run on the whole deck in source.py.
 """
 
 from __future__ import annotations
