@@ -8,7 +8,7 @@
 Every step runs in a fresh Python process; wall time is measured with time.perf_counter around
 the child. Peak memory is the largest single process (os.wait4's max RSS, which covers the worker
 processes acudeck starts too) and, on Linux, the sampled sum over the child and its workers
-("all MB"). The synthetic source trees are deterministic (seeded) and live in a temporary folder
+("all MB", proportional set sizes, so that pages a worker shares with its parent count once). The synthetic source trees are deterministic (seeded) and live in a temporary folder
 that is removed afterwards (--keep keeps it).
 """
 
@@ -208,18 +208,20 @@ class Result:
     peak_mb: float
     ok: bool
     note: str = ""
-    tree_mb: float = 0.0  # sampled peak of the process and its children together (Linux only)
+    tree_mb: float = 0.0  # sampled peak of the process and its workers together (Linux only)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and its descendants, from /proc; 0 where there is no /proc."""
+def _tree_memory_kb(pid: int) -> int:
+    """Memory of a process and its descendants, from /proc; 0 where there is no /proc. Each process
+    counts its proportional set size (Pss): pages that forked workers share with their parent are
+    split between them instead of being counted once per process, as summing RSS would."""
     total = 0
     try:
-        with open(f"/proc/{pid}/status") as status:
-            total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            total += next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as children:
-                total += sum(_tree_rss_kb(int(child)) for child in children.read().split())
+                total += sum(_tree_memory_kb(int(child)) for child in children.read().split())
     except (OSError, ValueError):
         pass
     return total
@@ -243,7 +245,7 @@ def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Res
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
             if now >= next_sample:
-                tree_kb, next_sample = max(tree_kb, _tree_rss_kb(proc.pid)), now + 0.02
+                tree_kb, next_sample = max(tree_kb, _tree_memory_kb(proc.pid)), now + 0.02
             time.sleep(0.002)
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
