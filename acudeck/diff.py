@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError, SourceError
-from .notes import NoteSource, compile_notes
+from .notes import NoteSource
 from .source import find_decks, load_deck
 
 
@@ -53,7 +53,7 @@ def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
     decks = {}
     for folder in find_decks(root / "cards_src"):
         deck = load_deck(folder, root)
-        decks[deck.key] = (deck.name, compile_notes(deck), set(deck.retired))
+        decks[deck.key] = (deck.name, deck.notes, set(deck.retired))
     return decks
 
 

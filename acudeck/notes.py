@@ -13,7 +13,6 @@ from .text import plain
 
 if TYPE_CHECKING:
     from .cardfile import CardSource
-    from .source import DeckSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +54,6 @@ class NoteContext(NamedTuple):
 def note_guid(deck_key: str, note_key: str) -> str:
     """Derived from identity only, never from text, so that an edit updates the note in place."""
     return genanki.guid_for("acudeck", deck_key, note_key)
-
-
-def compile_notes(deck: DeckSource) -> list[NoteSource]:
-    """The deck's notes in source order (compiled with its card files where they were read)."""
-    if deck.notes is not None:
-        return deck.notes
-    context = deck.note_context()
-    return [note for card in deck.cards for note in card_notes(card, context)]
 
 
 def card_notes(card: CardSource, context: NoteContext) -> list[NoteSource]:

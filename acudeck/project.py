@@ -12,7 +12,7 @@ from .cache import FileCache
 from .course import CourseSource, course_notes, find_courses, load_course
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_ledger, stamp
-from .notes import NoteSource, compile_notes
+from .notes import NoteSource
 from .notetypes import SPECS
 from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
 from .reader import CardFileReader
@@ -159,7 +159,7 @@ def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> D
     ledger = read_ledger(path, display_path(path, project.root))
     card_ids = deck.card_ids()
     problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
-    return DeckPlan(deck, compile_notes(deck), ledger, path, project.out / f"{deck.key}.apkg")
+    return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
 
 
 def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) -> list[BuiltPackage]:

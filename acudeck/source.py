@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cardfile import CardFile, CardSource, read_card_file, render_field, validated
+from .cardfile import CardFile, CardSource, render_field, validated
 from .errors import Location, Problem, SourceError
 from .notes import NoteContext, NoteSource
-from .yamlfile import YamlDocument, load_yaml, read_bytes
+from .reader import CardFileReader
+from .yamlfile import YamlDocument, load_yaml
 
 Progress = Callable[[str, int, int], None]
 
@@ -34,7 +35,7 @@ class DeckSource:
     files: list[CardFile] = field(default_factory=list)
     media: dict[str, Path] = field(default_factory=dict)  # file name -> path, only the referenced files
     warnings: list[Problem] = field(default_factory=list)
-    notes: list[NoteSource] | None = None  # compiled with the card files; None until then
+    notes: list[NoteSource] = field(default_factory=list)  # compiled with the card files, in source order
 
     def note_context(self) -> NoteContext:
         return NoteContext(self.key, self.tags, self.reading)
@@ -69,10 +70,10 @@ def card_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: FileReader | None = None) -> DeckSource:
+def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: CardFileReader | None = None) -> DeckSource:
     """Read and check a whole deck folder; raise SourceError listing every problem found.
     `progress(label, done, total)` hears of each card file read; `files` reads the card files
-    (through the build cache, in parallel) when given."""
+    (by default in this process, without a cache)."""
     problems: list[Problem] = []
     deck_path = folder / DECK_FILE
     deck_doc = _load_deck_file(deck_path, problems, base)
@@ -82,8 +83,7 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     first_use: dict[str, tuple[CardFile, int]] = {}
     skipped: set[tuple[int, int]] = set()  # (id of the file, card index): duplicates, left out of the other checks
     paths = card_files(folder)
-    read = files or read_card_files
-    deck.notes = []
+    read = files or CardFileReader(jobs=1)
     displays = [display_path(path, base) for path in paths]
     for card_file in read(paths, displays, deck.note_context(), _progress_for(progress, folder.name, len(paths))):
         problems.extend(card_file.problems)
@@ -105,21 +105,6 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     if problems:
         raise SourceError(problems)
     return deck
-
-
-FileReader = Callable[[list[Path], list[str], NoteContext, Callable[[], None] | None], Iterator[CardFile]]
-
-
-def read_card_files(paths: list[Path], displays: list[str], context: NoteContext, tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
-    """Each file in turn, in this process, without a cache."""
-    for path, display in zip(paths, displays, strict=True):
-        try:
-            card_file = read_card_file(read_bytes(path, display), display, context)
-        except SourceError as exc:
-            card_file = CardFile.of(display, [], list(exc.problems), [])
-        if tick:
-            tick()
-        yield card_file
 
 
 def _progress_for(progress: Progress | None, name: str, total: int) -> Callable[[], None] | None:

@@ -11,10 +11,10 @@ from conftest import REPO, run, write
 from acudeck import project as project_module
 from acudeck import reader
 from acudeck.cache import FileCache
-from acudeck.cardfile import decode, encode
+from acudeck.cardfile import decode, encode, read_card_file
 from acudeck.package import read_apkg
 from acudeck.reader import CardFileReader
-from acudeck.source import card_files, display_path, load_deck, read_card_files
+from acudeck.source import card_files, display_path, load_deck
 
 
 def decks(root):
@@ -130,7 +130,7 @@ def test_cached_cards_equal_freshly_parsed_ones():
     paths = card_files(folder)
     displays = [display_path(p, REPO) for p in paths]
     context = load_deck(folder, REPO).note_context()
-    for card_file in read_card_files(paths, displays, context):
+    for card_file in (read_card_file(path.read_bytes(), display, context) for path, display in zip(paths, displays, strict=True)):
         assert card_file.cards and card_file.notes
         assert decode(encode(card_file)) == card_file
 

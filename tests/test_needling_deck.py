@@ -10,7 +10,6 @@ from ankitools import fresh_collection, import_apkg, log_counts, render_all, vis
 from click.testing import CliRunner
 
 from acudeck.__main__ import cli
-from acudeck.notes import compile_notes
 from acudeck.source import load_deck
 from acudeck.text import cloze_numbers
 from acudeck.yamlfile import load_yaml
@@ -29,7 +28,7 @@ def expected_cards(notes) -> int:
 @pytest.fixture(scope="module")
 def compiled():
     deck = load_deck(DECK_DIR, REPO)
-    return deck, compile_notes(deck)
+    return deck, deck.notes
 
 
 @pytest.fixture(scope="module")

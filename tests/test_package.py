@@ -9,7 +9,7 @@ from pathlib import Path
 import genanki
 import pytest
 
-from acudeck.notes import NoteSource, compile_notes, note_guid
+from acudeck.notes import NoteSource, note_guid
 from acudeck.notetypes import SPECS
 from acudeck.package import PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
 from acudeck.project import describe_differences
@@ -77,7 +77,7 @@ EDGE_NOTES = [
 
 
 def needling_notes() -> list[NoteSource]:
-    return compile_notes(load_deck(REPO / "cards_src/needling", REPO))
+    return load_deck(REPO / "cards_src/needling", REPO).notes
 
 
 def rows(db_path: Path) -> dict:
