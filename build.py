@@ -6,9 +6,9 @@ MISSING = "build.py: the Python package '{}' is not installed; run: pip install 
 
 if __name__ == "__main__":
     try:
-        from acudeck.__main__ import cli
+        from acudeck.__main__ import main
 
-        cli(prog_name="build.py")
+        main(prog_name="build.py")
     except ModuleNotFoundError as exc:  # run before the Quick start's install step
         if not exc.name or exc.name.startswith("acudeck"):
             raise

@@ -9,7 +9,8 @@
 
 "acudeck's code" means its modules and schemas and the versions of the libraries that shape its
 output. An unreadable, corrupt or stale entry is simply a miss, so the cache cannot make a deck
-differ from a clean build.
+differ from a clean build. Every key is also derived from a secret kept outside the project (see
+`_secret`), so a cache folder made by anyone else is never read.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ _LIBRARIES = ("genanki", "PyYAML", "markdown-it-py", "nh3", "jsonschema", "fastj
 
 @cache
 def code_version() -> bytes:
-    """A digest of everything besides the sources that decides what a build writes."""
+    """A digest of everything besides the sources that decides what a build writes, keyed with
+    this user's secret (so no one else can name a valid entry)."""
     from importlib import metadata
 
-    digest = hashlib.sha256(f"{_FORMAT} python {sys.version} marshal {marshal.version}".encode())
+    digest = hashlib.sha256(_secret() + f"{_FORMAT} python {sys.version} marshal {marshal.version}".encode())
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".json"):
@@ -48,13 +50,67 @@ def code_version() -> bytes:
     return digest.digest()
 
 
-def fingerprint(root: Path, command: str, *args: str) -> str:
-    digest = hashlib.sha256(code_version() + f"\0{command}\0{args!r}".encode())
-    for folder in ("cards_src", "courses", "decks"):
+def secret_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "acudeck" / "cache-secret"
+
+
+@cache
+def _secret() -> bytes:
+    """A random key kept outside the project, made on first use; every cache key is derived from it.
+
+    A `.acudeck-cache/` that came with the sources (committed in a pull request, say) was made
+    with another key, so none of its entries is ever read: it can neither replay a passing `check`
+    nor put unchecked HTML into a deck. Where no key can be kept, one for this run alone makes
+    the cache miss every time.
+    """
+    path = secret_path()
+    found = _read_secret(path)
+    if not found:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+            try:
+                os.link(tmp, path)  # complete or absent, and the first run to get here wins
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        found = _read_secret(path)
+    return found or os.urandom(32)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        found = path.read_bytes()
+    except OSError:
+        return b""
+    return found if len(found) == 32 else b""
+
+
+def source_digest(root: Path) -> bytes:
+    """Every file under cards_src/ and courses/: what a command reads."""
+    return _tree_digest(root, ("cards_src", "courses"))
+
+
+def fingerprint(root: Path, command: str, sources: bytes, *args: str) -> str:
+    """The key of a command's report: acudeck's code, the `source_digest` taken before the command
+    ran (an edit made while it ran then misses next time), decks/ as it is now, and the arguments."""
+    digest = hashlib.sha256(code_version() + sources + f"\0{command}\0{args!r}".encode())
+    digest.update(_tree_digest(root, ("decks",)))
+    return digest.hexdigest()
+
+
+def _tree_digest(root: Path, folders: tuple[str, ...]) -> bytes:
+    digest = hashlib.sha256()
+    for folder in folders:
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and not path.name.startswith(".") and "preview" not in path.relative_to(root).parts:
                 _add(digest, path, root)
-    return digest.hexdigest()
+    return digest.digest()
 
 
 def _add(digest, path: Path, base: Path) -> None:
@@ -107,15 +163,25 @@ class FileCache:
         """The entry's CardFile, or None when it is missing, corrupt or not for this key."""
         from .cardfile import decode
 
+        payload = self.read(key)
+        try:
+            return None if payload is None else decode(payload)
+        except Exception:  # a damaged entry of any kind is a miss
+            return None
+
+    def read(self, key: str) -> bytes | None:
+        """The entry's bytes, checked against its key and checksum; None when missing or damaged."""
         self.used.add(key)
         try:
             data = (self.folder / key).read_bytes()
-            header, payload = data[:73], data[73:]
-            if header != _header(key, payload):
-                return None
-            return decode(payload)
-        except Exception:  # a damaged entry of any kind is a miss
+        except OSError:
             return None
+        header, payload = data[:73], data[73:]
+        return payload if header == _header(key, payload) else None
+
+    def named_key(self, name: str) -> str:
+        """The key of an entry that depends on acudeck's code alone (a compiled validator, say)."""
+        return hashlib.sha256(code_version() + b"\0" + name.encode()).hexdigest()
 
     def put(self, key: str, payload: bytes) -> None:
         self.used.add(key)

@@ -225,7 +225,7 @@ def normalize(value: str) -> str:
 # --------------------------------------------------------------------------- the cached form
 
 _CARD_FIELDS = len(CardSource.__slots__)
-_NOTE_FIELDS = len(NoteSource.__slots__)
+_NOTE_FIELDS = len(NoteSource._fields)
 
 
 def encode(card_file: CardFile) -> bytes:
@@ -233,14 +233,14 @@ def encode(card_file: CardFile) -> bytes:
     cannot run code. The cards are a nested blob, decoded only when they are asked for."""
     cards = marshal.dumps([tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards])
     problems = [(p.location.path, p.location.line, p.location.col, p.message) for p in card_file.problems]
-    notes = [tuple(getattr(note, name) for name in NoteSource.__slots__) for note in card_file.notes]
+    notes = [tuple(note) for note in card_file.notes]
     return marshal.dumps((card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images, cards))
 
 
 def decode(data: bytes) -> CardFile:
     """The inverse of `encode`; raises ValueError (or EOFError, TypeError) on anything else."""
     path, problems, notes, ids, prompts, images, cards = marshal.loads(data)
-    if not isinstance(cards, bytes) or any(len(record) != _NOTE_FIELDS or not record[-1] for record in notes):
+    if not isinstance(cards, bytes) or not set(map(len, notes)) <= {_NOTE_FIELDS}:
         raise ValueError("not a card file record")
     problems = [Problem(Location(*where), message) for *where, message in problems]
-    return CardFile(path, problems, [NoteSource(*record) for record in notes], ids, prompts, images, encoded_cards=cards)
+    return CardFile(path, problems, list(map(NoteSource._make, notes)), ids, prompts, images, encoded_cards=cards)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
+from types import CodeType
 from typing import Any
 
 from .errors import Problem
@@ -41,16 +42,41 @@ def _validator(name: str):
 ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
 
 
+# Every fastjsonschema check that card files use: the file, each card type, and any card.
+CARD_FILE_CHECKS = (("cards", ""), *(("cards", card_type) for card_type in CARD_TYPES), ("cards", "card"))
+
+_fast_validators: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+
 @cache
-def _fast_validator(name: str, definition: str = "") -> Callable[[Any], Any]:
-    """fastjsonschema's compiled check of schema `name`, or of its `$defs/<definition>` (with `$defs` kept, so refs resolve)."""
+def fast_validator_code(name: str, definition: str = "") -> CodeType:
+    """fastjsonschema's check of schema `name`, or of its `$defs/<definition>` (with `$defs` kept, so
+    refs resolve), compiled. Generating and compiling it takes longer than checking a card file, so
+    the build cache keeps it (see reader.py)."""
     import fastjsonschema
 
     schema = load_schema(name)
     if definition:
         schema = {**schema["$defs"][definition], "$defs": schema["$defs"]}
     draft7 = {**as_draft7(schema), "$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(draft7, use_default=False, use_formats=False)
+    source = fastjsonschema.compile_to_code(draft7, use_default=False, use_formats=False)
+    return compile(source, f"<fastjsonschema {name} {definition}>", "exec")
+
+
+def install_fast_validator(name: str, definition: str, code: CodeType) -> None:
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    _fast_validators[(name, definition)] = namespace["validate"]
+
+
+def has_fast_validator(name: str, definition: str = "") -> bool:
+    return (name, definition) in _fast_validators
+
+
+def _fast_validator(name: str, definition: str = "") -> Callable[[Any], Any]:
+    if (name, definition) not in _fast_validators:
+        install_fast_validator(name, definition, fast_validator_code(name, definition))
+    return _fast_validators[(name, definition)]
 
 
 def _accepts(instance: Any, name: str, definition: str = "") -> bool:

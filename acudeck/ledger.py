@@ -17,27 +17,31 @@ from .notes import NoteSource
 from .notetypes import SPECS, content_fingerprint, schema_fingerprint
 
 FORMAT = 1
-_JSON = json.JSONEncoder(ensure_ascii=False)
+_quote = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
 
 
 @dataclass
 class Ledger:
-    notes: dict[str, dict] = field(default_factory=dict)  # note key -> {"hash", "mod"}
+    hashes: dict[str, str] = field(default_factory=dict)  # note key -> content hash
+    mods: dict[str, int] = field(default_factory=dict)  # note key -> mod; the same keys
     notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
 
     def to_json(self, deck_key: str) -> str:
         """Sorted keys, one line per note: a change shows in git as the lines of the notes it touched."""
-        string = _JSON.encode
-        notes = [f'{string(key)}: {{"hash": {string(entry["hash"])}, "mod": {int(entry["mod"])}}}' for key, entry in sorted(self.notes.items())]
-        notetypes = [f"{string(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
-        return f'{{\n "deck": {string(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
+        keys = sorted(self.hashes)
+        # Mapped over C functions rather than formatted per note in Python: this is the largest
+        # deck's whole ledger on every build that changes it.
+        columns = zip(map(_quote, keys), map(_quote, map(self.hashes.__getitem__, keys)), map(self.mods.__getitem__, keys), strict=True)
+        notes = list(map('%s: {"hash": %s, "mod": %d}'.__mod__, columns))
+        notetypes = [f"{_quote(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
+        return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
 
     def released_card_ids(self) -> set[str]:
-        return {key.split("/", 1)[0] for key in self.notes}
+        return {key.split("/", 1)[0] for key in self.hashes}
 
 
 def _block(lines: list[str]) -> str:
-    return "{\n" + ",\n".join(f"  {line}" for line in lines) + "\n }" if lines else "{}"
+    return "{\n  " + ",\n  ".join(lines) + "\n }" if lines else "{}"
 
 
 def ledger_path(out_dir: Path, deck_key: str) -> Path:
@@ -51,9 +55,13 @@ def read_ledger(path: Path, display: str) -> Ledger:
         data = json.loads(path.read_text("utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"unknown ledger format {data.get('format')!r}")
-        ledger = Ledger(dict(data["notes"]), dict(data["notetypes"]))
-        for entry in ledger.notes.values():
-            int(entry["mod"]), str(entry["hash"])
+        notes = data["notes"]
+        hashes = {key: entry["hash"] for key, entry in notes.items()}
+        mods = {key: entry["mod"] for key, entry in notes.items()}
+        # Checked by type in bulk (bool is not int here): every later step trusts these.
+        if not set(map(type, hashes.values())) <= {str} or not set(map(type, mods.values())) <= {int}:
+            raise TypeError("a hash that is not text or a mod that is not a whole number")
+        ledger = Ledger(hashes, mods, dict(data["notetypes"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BuildError(f"{display}: the ledger is unreadable ({exc}); restore it from git") from None
     return ledger
@@ -76,19 +84,23 @@ class Stamped:
 
 def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
     """Give every note a mod: the ledger's while its content is unchanged, else a newer one."""
-    new = Ledger()
+    keys = [note.key for note in notes]
+    hashes = dict(zip(keys, [note.digest for note in notes], strict=True))
+    # Set operations on the whole ledger instead of a loop over every note: a rebuild usually changes a few.
+    different = {key for key, _ in hashes.items() - old.hashes.items()}
+    removed = sorted(old.hashes.keys() - hashes.keys())
+    mods = dict(old.mods)
+    for key in removed:
+        del mods[key]
     added, changed = [], []
-    for note in notes:
-        digest = note.content_hash()
-        entry = old.notes.get(note.key)
-        if entry is None:
-            added.append(note.key)
-            new.notes[note.key] = {"hash": digest, "mod": now}
-        elif entry["hash"] != digest:
-            changed.append(note.key)
-            new.notes[note.key] = {"hash": digest, "mod": max(now, int(entry["mod"]) + 1)}
+    for key in filter(different.__contains__, keys):  # in the notes' order, which is the sources'
+        if key in old.hashes:
+            changed.append(key)
+            mods[key] = max(now, old.mods[key] + 1)
         else:
-            new.notes[note.key] = {"hash": entry["hash"], "mod": int(entry["mod"])}
+            added.append(key)
+            mods[key] = now
+    new = Ledger(hashes, mods)
     for card_type in sorted({note.card_type for note in notes}):
         spec = SPECS[card_type]
         mid = str(spec.model_id)
@@ -104,8 +116,6 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
         else:
             mod = max(now, int(entry["mod"]) + 1) if entry else now
             new.notetypes[mid] = {"name": spec.name, "schema": schema, "hash": digest, "mod": mod}
-    removed = sorted(set(old.notes) - set(new.notes))
-    mods = {key: entry["mod"] for key, entry in new.notes.items()}
     notetype_mods = {int(mid): entry["mod"] for mid, entry in new.notetypes.items()}
     return Stamped(new, mods, notetype_mods, added, changed, removed)
 

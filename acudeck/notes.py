@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import genanki
 
-from .notetypes import SPECS
+from .notetypes import SPECS, card_ords
 from .text import plain
 
 if TYPE_CHECKING:
     from .cardfile import CardSource
 
 
-@dataclass(frozen=True, slots=True)
-class NoteSource:
-    """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item)."""
+class NoteSource(NamedTuple):
+    """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item).
+
+    A tuple, so that the notes of cached card files load in a single step each; `make_note` fills
+    in what is derived from the rest."""
 
     key: str
     guid: str
     card_type: str
     fields: tuple[str, ...]
     tags: tuple[str, ...]
-    digest: str = ""  # the content hash; computed when not given
-
-    def __post_init__(self):
-        if not self.digest:
-            parts = (str(SPECS[self.card_type].model_id), *self.fields, " ".join(self.tags), "")
-            object.__setattr__(self, "digest", hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20])
+    digest: str  # the content hash
+    ords: tuple[int, ...]  # the ords of the note's cards, in genanki's order
 
     @property
     def card_id(self) -> str:
@@ -38,6 +35,12 @@ class NoteSource:
     def content_hash(self) -> str:
         """Everything the note carries into a collection besides its mod."""
         return self.digest
+
+
+def make_note(key: str, guid: str, card_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> NoteSource:
+    parts = (str(SPECS[card_type].model_id), *fields, " ".join(tags), "")
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+    return NoteSource(key, guid, card_type, fields, tags, digest, card_ords(card_type)(fields))
 
 
 class NoteContext(NamedTuple):
@@ -67,11 +70,11 @@ def card_notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
             note_key = f"{card.id}/{item}"
             table = compare_table(h["items"], item)
             fields = (h["aspect"], plain(item), value, table, card.extra, source)
-            notes.append(NoteSource(note_key, note_guid(deck_key, note_key), card.type, fields, tags))
+            notes.append(make_note(note_key, note_guid(deck_key, note_key), card.type, fields, tags))
         return notes
     own = {"basic": ("front", "back"), "reversed": ("front", "back"), "cloze": ("text",), "point": ("point", "muscle")}[card.type]
     fields = (*(h[name] for name in own), card.extra, source)
-    return [NoteSource(card.id, note_guid(deck_key, card.id), card.type, fields, tags)]
+    return [make_note(card.id, note_guid(deck_key, card.id), card.type, fields, tags)]
 
 
 _CURRENT = ' class="current"'
@@ -95,7 +98,4 @@ def source_html(card: CardSource, reading: dict[str, str]) -> str:
 
 def card_count(notes: list[NoteSource]) -> int:
     """How many cards Anki makes of these notes."""
-    from .text import cloze_numbers
-
-    per_note = {"basic": 1, "reversed": 2, "point": 2, "compare": 2}
-    return sum(len(cloze_numbers(n.fields[0])) if n.card_type == "cloze" else per_note[n.card_type] for n in notes)
+    return sum(len(note.ords) for note in notes)

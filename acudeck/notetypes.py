@@ -8,8 +8,11 @@ change freely.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import genanki
@@ -178,3 +181,28 @@ def genanki_model(card_type: str) -> VersionedModel:
         model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
         sort_field_index=0,
     )
+
+
+_CLOZE_FIELD_RE = re.compile(r"{{[^}]*?cloze:(?:[^}]?:)*(.+?)}}")
+_CLOZE_RE = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+@functools.cache
+def card_ords(card_type: str) -> Callable[[tuple[str, ...]], tuple[int, ...]]:
+    """For a note's fields, the ords of the cards genanki's `Note.cards` makes, in its order (the
+    order decides the card ids)."""
+    model = genanki_model(card_type)
+    if model.model_type == genanki.Model.CLOZE:
+        names = set(_CLOZE_FIELD_RE.findall(model.templates[0]["qfmt"]))
+        indexes = [next((i for i, f in enumerate(model.fields) if f["name"] == name), -1) for name in names]
+
+        def cloze_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
+            # The same set operations as genanki: a set of ints does not iterate in sorted order (c9 before c1, say).
+            ords: set[int] = set()
+            for index in indexes:
+                ords.update(int(m) - 1 for m in _CLOZE_RE.findall(fields[index] if index >= 0 else "") if int(m) > 0)
+            return tuple(ords)
+
+        return cloze_ords
+    req = [(card_ord, {"any": any, "all": all}[any_or_all], required) for card_ord, any_or_all, required in model._req]
+    return lambda fields: tuple(card_ord for card_ord, op, required in req if op(fields[i] for i in required))

@@ -12,18 +12,19 @@ import functools
 import hashlib
 import itertools
 import json
+import operator
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import genanki
 
+from .deflate import ParallelCompressor
 from .notes import NoteSource
 from .notetypes import SPECS, VersionedModel, genanki_model
 
@@ -39,7 +40,7 @@ class PackageSpec:
     deck_key: str
     description: str
     notes: list[NoteSource]
-    mods: dict[str, int]  # note GUID -> mod
+    mods: list[int]  # each note's mod, in the order of `notes`
     notetype_mods: dict[int, int]
     base_timestamp: int
     media: dict[str, Path] = field(default_factory=dict)
@@ -61,28 +62,6 @@ def _models(spec: PackageSpec) -> dict[str, VersionedModel]:
     return models
 
 
-_CLOZE_FIELD_RE = re.compile(r"{{[^}]*?cloze:(?:[^}]?:)*(.+?)}}")
-_CLOZE_RE = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
-
-
-def _card_ords(model: genanki.Model) -> Callable[[tuple[str, ...]], list[int]]:
-    """For a note's fields, the ords of genanki's `Note.cards`, in its order (the order decides the card ids)."""
-    if model.model_type == genanki.Model.CLOZE:
-        names = set(_CLOZE_FIELD_RE.findall(model.templates[0]["qfmt"]))
-        indexes = [next((i for i, f in enumerate(model.fields) if f["name"] == name), -1) for name in names]
-
-        def cloze_ords(fields: tuple[str, ...]) -> list[int]:
-            # The same set operations as genanki: a set of ints does not iterate in sorted order (c9 before c1, say).
-            ords: set[int] = set()
-            for index in indexes:
-                ords.update(int(m) - 1 for m in _CLOZE_RE.findall(fields[index] if index >= 0 else "") if int(m) > 0)
-            return list(ords)
-
-        return cloze_ords
-    req = [(card_ord, {"any": any, "all": all}[any_or_all], required) for card_ord, any_or_all, required in model._req]
-    return lambda fields: [card_ord for card_ord, op, required in req if op(fields[i] for i in required)]
-
-
 # genanki's constant columns as literals: usn -1, csum, flags, data; card usn -1, type, queue, due ... data.
 _INSERT_NOTES = "INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')"
 _INSERT_CARDS = "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')"
@@ -95,20 +74,36 @@ def _tags(tags: tuple[str, ...]) -> str:
     return " " + " ".join(tags) + " "
 
 
-def _note_rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, id_gen: Iterator[int], cards: list[tuple]) -> Iterator[tuple]:
-    """The variable columns of the notes rows of genanki's `Note.write_to_db`; those of their cards rows
-    are appended to `cards`. Ids come from `id_gen` as genanki draws them: a note's, then its cards', then the next note's.
-    """
-    card_ords = {card_type: _card_ords(model) for card_type, model in models.items()}
-    for note in spec.notes:
-        model = models[note.card_type]
-        if len(note.fields) != len(model.fields):
-            raise ValueError(f"note {note.key}: {len(note.fields)} fields for {len(model.fields)} in {model.name}")
-        mod = int(spec.mods[note.guid])
-        note_id = next(id_gen)
-        for card_ord in card_ords[note.card_type](note.fields):
-            cards.append((next(id_gen), note_id, did, card_ord, mod))
-        yield (note_id, note.guid, model.model_id, mod, _tags(note.tags), "\x1f".join(note.fields), note.fields[model.sort_field_index])
+def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_id: int) -> tuple[Iterator[tuple], list[tuple]]:
+    """The variable columns of the notes rows and cards rows of genanki's `Note.write_to_db`. Ids are
+    counted from `first_id` as genanki draws them: a note's, then its cards', then the next note's.
+
+    Built column by column with maps over C functions, not note by note: this runs over every note
+    of the largest deck on every build."""
+    notes = spec.notes
+    if any(model.sort_field_index != 0 for model in models.values()):
+        raise ValueError("every note type sorts by its first field")
+    card_types = [note.card_type for note in notes]
+    fields = [note.fields for note in notes]
+    ords = [note.ords for note in notes]
+    note_ids = list(itertools.accumulate(map((1).__add__, map(len, ords)), initial=first_id))[:-1]
+    model_ids = map({card_type: model.model_id for card_type, model in models.items()}.__getitem__, card_types)
+    tags = map(_tags, [note.tags for note in notes])
+    flds = _joined(notes, {card_type: len(model.fields) for card_type, model in models.items()})  # one at a time: together they are the deck's size
+    note_rows = zip(note_ids, [note.guid for note in notes], model_ids, spec.mods, tags, flds, map(operator.itemgetter(0), fields), strict=True)
+    card_rows = [(note_id + 1 + k, note_id, did, card_ord, mod) for note_id, mod, note_ords in zip(note_ids, spec.mods, ords, strict=True) for k, card_ord in enumerate(note_ords)]
+    return note_rows, card_rows
+
+
+def _joined(notes: list[NoteSource], field_counts: dict[str, int]) -> Iterator[str]:
+    """Each note's fields as Anki stores them, joined by U+001F; a note without its type's number
+    of fields, or with U+001F in a field, would shift its fields in Anki, and is refused."""
+    for note in notes:
+        count = field_counts[note.card_type]
+        flds = "\x1f".join(note.fields)
+        if len(note.fields) != count or flds.count("\x1f") != count - 1:
+            raise ValueError(f"note {note.key}: its fields do not make the {count} fields of its note type")
+        yield flds
 
 
 def _write_collection(spec: PackageSpec, db_path: str) -> None:
@@ -119,6 +114,8 @@ def _write_collection(spec: PackageSpec, db_path: str) -> None:
     conn = sqlite3.connect(db_path)
     try:
         # A scratch file, thrown away on any failure: no journal, no fsync.
+        # 16 KiB pages: at 65k notes, 8% faster to write than the default 4 KiB and 1% smaller zipped (64 KiB: 8% larger).
+        conn.execute("PRAGMA page_size=16384")
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         id_gen = itertools.count(spec.base_timestamp * 1000)
@@ -127,9 +124,9 @@ def _write_collection(spec: PackageSpec, db_path: str) -> None:
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        cards: list[tuple] = []
-        conn.executemany(_INSERT_NOTES, _note_rows(spec, models, deck.deck_id, id_gen, cards))
-        conn.executemany(_INSERT_CARDS, cards)
+        note_rows, card_rows = _rows(spec, models, deck.deck_id, next(id_gen))
+        conn.executemany(_INSERT_NOTES, note_rows)
+        conn.executemany(_INSERT_CARDS, card_rows)
         for _, sql in indexes:
             conn.execute(sql)
         conn.commit()
@@ -146,10 +143,21 @@ def _zip_entry(name: str, size: int = 0) -> zipfile.ZipInfo:
     return info
 
 
-def _zip_file(zf: zipfile.ZipFile, name: str, path: str | Path) -> None:
-    """Stream a file into the archive instead of reading it whole."""
+def _zip_file(zf: zipfile.ZipFile, name: str, path: str | Path, parallel: bool = False) -> None:
+    """Stream a file into the archive instead of reading it whole; `parallel`: deflate it on every core."""
     with open(path, "rb") as src, zf.open(_zip_entry(name, os.path.getsize(path)), "w") as dest:
-        shutil.copyfileobj(src, dest, 1 << 20)
+        compressor = None
+        if parallel:
+            # zipfile has no way to plug in a compressor; its entry writer keeps one in this attribute
+            # (Python 3.6 to 3.13), and still computes the CRC and sizes itself. tests/test_package.py
+            # checks that the entry holds ParallelCompressor's output.
+            compressor = dest._compressor = ParallelCompressor(ZIP_LEVEL)
+        try:
+            shutil.copyfileobj(src, dest, 1 << 20)
+        except BaseException:
+            if compressor:
+                compressor.close()  # the entry's close, on the way out, then writes nothing more
+            raise
 
 
 class Staging:
@@ -209,7 +217,7 @@ def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
         db_path = os.path.join(work, "collection.anki2")
         _write_collection(spec, db_path)
         with staging.open(out) as raw, zipfile.ZipFile(raw, "w") as zf:
-            _zip_file(zf, "collection.anki2", db_path)
+            _zip_file(zf, "collection.anki2", db_path, parallel=True)
             names = sorted(spec.media)
             zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
             for i, name in enumerate(names):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
+import gc
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,6 +22,20 @@ from .source import DeckSource, Progress, display_path, find_decks, load_deck
 
 SRC_DIR = "cards_src"
 OUT_DIR = "decks"
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """A build makes millions of objects that live until it ends and frees next to none in reference
+    cycles: the cycle collector's passes over them cost a tenth of the time and find nothing (a cold
+    build of 65,000 notes peaks at the same memory without them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -54,7 +70,7 @@ class DeckPlan:
             deck_key=self.deck.key,
             description=self.deck.description,
             notes=self.notes,
-            mods={note.guid: stamped.mods[note.key] for note in self.notes},
+            mods=list(map(stamped.mods.__getitem__, [note.key for note in self.notes])),
             notetype_mods=stamped.notetype_mods,
             base_timestamp=stamped.base_timestamp,
             media=self.deck.media,
@@ -71,7 +87,7 @@ class CoursePlan:
     apkg_path: Path
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
-        mods = {note.guid: stamps[deck_key].mods[note.key] for deck_key, note in self.notes}
+        mods = [stamps[deck_key].mods[note.key] for deck_key, note in self.notes]
         used = {SPECS[note.card_type].model_id for _, note in self.notes}
         notetype_mods = {mid: max(s.notetype_mods.get(mid, 0) for s in stamps.values()) for mid in used}
         return PackageSpec(
@@ -81,7 +97,7 @@ class CoursePlan:
             notes=[note for _, note in self.notes],
             mods=mods,
             notetype_mods=notetype_mods,
-            base_timestamp=max([*mods.values(), *notetype_mods.values(), 0]),
+            base_timestamp=max([*mods, *notetype_mods.values(), 0]),
             media=self.media,
         )
 
@@ -108,6 +124,7 @@ class BuiltPackage:
     warnings: list[Problem] = field(default_factory=list)
 
 
+@_no_cycle_collection()
 def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
     """Load and check the selected decks and courses (all of them without `keys`); raise one
     SourceError with the problems of all of them. A course brings in the decks it draws from."""
@@ -162,6 +179,7 @@ def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> D
     return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
 
 
+@_no_cycle_collection()
 def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) -> list[BuiltPackage]:
     """Build the selected decks and courses. Nothing is written unless every one checks out, and
     every package and ledger is renamed into place only once all of them are written."""
@@ -247,6 +265,7 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
     return found
 
 
+@_no_cycle_collection()
 def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
     """Everything `build` would change or refuse, without writing anything."""
     plan = plan_project(project, keys)

@@ -9,6 +9,7 @@ both paths give the same cards.
 
 from __future__ import annotations
 
+import marshal
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -16,10 +17,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 
 from .cache import FileCache
 from .cardfile import CardFile, decode, encode, read_card_file
 from .errors import SourceError
+from .format import CARD_FILE_CHECKS, fast_validator_code, has_fast_validator, install_fast_validator
 from .notes import NoteContext
 from .yamlfile import read_bytes
 
@@ -48,6 +51,7 @@ class CardFileReader:
                 found[index] = hit
             else:
                 pending.append((index, display, raw, key))
+        self._prepare_validators(bool(pending))
         parsed = self._parse(pending, context)
         for index in range(len(paths)):
             if index not in found:
@@ -58,6 +62,31 @@ class CardFileReader:
             if tick:
                 tick()
             yield found.pop(index)
+
+    def _prepare_validators(self, needed: bool) -> None:
+        """Install the card file checks from the cache (compiled once, they load in a millisecond),
+        before any worker forks. Their entries are kept in use even by a run that parses nothing."""
+        for name, definition in CARD_FILE_CHECKS:
+            key = self.cache.named_key(f"validator {name} {definition}") if self.cache else ""
+            if self.cache:
+                self.cache.used.add(key)
+            if not needed:
+                continue
+            code = self._cached_code(key)
+            if code is None:
+                code = fast_validator_code(name, definition)
+                if self.cache:
+                    self.cache.put(key, marshal.dumps(code))
+            if not has_fast_validator(name, definition):
+                install_fast_validator(name, definition, code)
+
+    def _cached_code(self, key: str) -> CodeType | None:
+        data = self.cache.read(key) if self.cache else None
+        try:
+            code = marshal.loads(data) if data is not None else None
+        except Exception:  # a damaged entry of any kind is a miss
+            return None
+        return code if isinstance(code, CodeType) else None
 
     def _parse(self, pending: list[tuple[int, str, bytes, str]], context: NoteContext) -> Iterator[tuple[str, bytes]]:
         """(cache key, encoded result) for each pending file, in order."""

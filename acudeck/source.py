@@ -89,6 +89,10 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
         problems.extend(card_file.problems)
         deck.files.append(card_file)
         deck.notes += card_file.notes
+    all_ids = [card_id for card_file in deck.files for card_id in card_file.ids]
+    unique = set(all_ids)
+    clash = len(unique) != len(all_ids) or not unique.isdisjoint(deck.retired)
+    for card_file in deck.files if clash else ():  # the slow way only when there is something to report
         for index, card_id in enumerate(card_file.ids):
             if card_id in first_use:
                 first_file, first_index = first_use[card_id]
@@ -148,6 +152,9 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
 
 def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problems: list[Problem]) -> None:
     """Two questions that look the same are a card a student cannot answer reliably."""
+    prompts = [prompt for card_file in files for _, _, prompt in card_file.prompts]
+    if len(set(prompts)) == len(prompts):
+        return  # no two alike: nothing to report, found without a loop over every prompt
     seen: dict[str, tuple[CardFile, int, str]] = {}
     for card_file in files:
         for index, what, prompt in card_file.prompts:

@@ -6,6 +6,7 @@ or aliases (so no object construction and no alias bombs), and duplicate keys ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ class _Builder:
         return self.mapping(trail, depth)
 
     def scalar(self, event) -> Any:
+        _refuse_escaped_controls(event)
         if event.tag == "!" or event.style:
             return event.value
         tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -200,6 +202,7 @@ class _Builder:
                 raise _Refused(key_event.start_mark, "a key must be plain text, not a list or mapping")
             if key_event.anchor is not None or (key_event.tag is not None and key_event.tag != "!"):
                 raise _Refused(key_event.start_mark, "a key must be plain text, without anchors or tags")
+            _refuse_escaped_controls(key_event)
             key = key_event.value
             child = trail + (key,)
             if key in result:
@@ -210,6 +213,16 @@ class _Builder:
             result[key] = self.node(loader.get_event(), child, depth + 1)
         loader.get_event()
         return result
+
+
+# What a double-quoted scalar's escapes (\x1f, \u0000, \e, ...) can write but the YAML reader refuses
+# as raw text. U+001F matters most: Anki separates a note's fields with it.
+_ESCAPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse_escaped_controls(event) -> None:
+    if event.style == '"' and (found := _ESCAPED_CONTROL.search(event.value)):
+        raise _Refused(event.start_mark, f"control character U+{ord(found.group()):04X} is not allowed, even written as an escape")
 
 
 def _codepoint(character: str | int) -> int:

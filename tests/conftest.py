@@ -1,3 +1,5 @@
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -7,6 +9,11 @@ from click.testing import CliRunner
 from acudeck.__main__ import cli
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The cache's secret key (acudeck/cache.py) lives under XDG_CACHE_HOME: the tests, and the commands
+# they start, use a folder of their own instead of the user's.
+_HOME = tempfile.TemporaryDirectory(prefix="acudeck-tests-")
+os.environ["XDG_CACHE_HOME"] = _HOME.name
 
 DECK_YAML = """\
 key: {key}

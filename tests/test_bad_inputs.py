@@ -20,8 +20,6 @@ from acudeck.__main__ import cli
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.txt").is_file())
 
-# Cases whose expected.txt holds the message acudeck *should* give; it currently gives another.
-
 GOOD_DECK = "key: {key}\nname: Test {key}\ndescription: A *good* deck.\n"
 GOOD_CARDS = """\
 cards:

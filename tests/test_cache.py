@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run, write
 
+from acudeck import cache, reader
 from acudeck import project as project_module
-from acudeck import reader
 from acudeck.cache import FileCache
 from acudeck.cardfile import decode, encode, read_card_file
+from acudeck.format import CARD_FILE_CHECKS
 from acudeck.package import read_apkg
 from acudeck.reader import CardFileReader
 from acudeck.source import card_files, display_path, load_deck
@@ -97,7 +98,9 @@ def test_a_passing_check_is_replayed(project, monkeypatch):
 
 
 def entries(root: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (root / ".acudeck-cache/files").iterdir()}
+    """The card file entries (the compiled validators' entries left out)."""
+    validators = {FileCache(root).named_key(f"validator {name} {definition}") for name, definition in CARD_FILE_CHECKS}
+    return {p.name: p.read_bytes() for p in (root / ".acudeck-cache/files").iterdir() if p.name not in validators}
 
 
 def count_parses(monkeypatch) -> list[str]:
@@ -240,3 +243,96 @@ def test_an_unwritable_cache_only_costs_time(project):
     result = run(project)
     assert result.exit_code == 0 and "(0 added, 1 changed, 0 removed)" in result.stdout
     assert cache.read_text() == "not a folder"
+
+
+def _use_secret_of(monkeypatch, home: Path) -> None:
+    """Act as another user: another XDG_CACHE_HOME, so another secret key."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    cache._secret.cache_clear()
+    cache.code_version.cache_clear()
+
+
+def test_a_cache_made_with_another_key_is_never_read(project, tmp_path, monkeypatch):
+    """A passing `check` report forged into .acudeck-cache/ (committed with the sources, say) is not
+    replayed: the key that names it was made with its author's secret, not this user's."""
+    assert run(project).exit_code == 0
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))  # the built deck is now stale
+    _use_secret_of(monkeypatch, tmp_path / "forger")
+    cache.store(project, "check", cache.fingerprint(project, "check", cache.source_digest(project)), [], [])
+    assert run(project, "check").exit_code == 0  # with the forger's own key, the forged report is replayed
+
+    _use_secret_of(monkeypatch, tmp_path / "maintainer")
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert "note 'q-basic' changed since decks/sample.lock.json was written" in result.stderr
+
+
+def test_the_secret_is_kept_private_and_reused(tmp_path, monkeypatch):
+    _use_secret_of(monkeypatch, tmp_path / "home")
+    key = cache._secret()
+    path = cache.secret_path()
+    assert path == tmp_path / "home/acudeck/cache-secret"
+    assert path.read_bytes() == key and len(key) == 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    cache._secret.cache_clear()
+    assert cache._secret() == key
+    assert [p.name for p in path.parent.iterdir()] == ["cache-secret"]
+
+
+def test_without_a_place_for_the_secret_the_cache_only_misses(project, tmp_path, monkeypatch):
+    (tmp_path / "not-a-folder").write_text("")
+    _use_secret_of(monkeypatch, tmp_path / "not-a-folder")
+    first = cache._secret()
+    cache._secret.cache_clear()
+    assert cache._secret() != first
+    assert run(project).exit_code == 0
+    cache._secret.cache_clear()
+    cache.code_version.cache_clear()
+    assert run(project).stdout == "decks/sample.apkg: unchanged: 3 notes, 5 cards (0 added, 0 changed, 0 removed)\n"
+
+
+def test_compiled_validators_come_from_the_cache_and_a_damaged_one_is_compiled_again(project, monkeypatch):
+    from acudeck import format as fmt
+
+    monkeypatch.setattr(fmt, "_fast_validators", {})
+    assert run(project).exit_code == 0
+    monkeypatch.setattr(fmt, "_fast_validators", {})
+    compiled = []
+    real = fmt.fast_validator_code
+    monkeypatch.setattr(reader, "fast_validator_code", lambda *args: compiled.append(args) or real(*args))
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    assert run(project).exit_code == 0
+    assert compiled == [] and fmt.has_fast_validator("cards", "basic")
+
+    monkeypatch.setattr(fmt, "_fast_validators", {})
+    entry = project / ".acudeck-cache/files" / FileCache(project).named_key("validator cards basic")
+    entry.write_bytes(entry.read_bytes()[:-5] + b"xxxxx")
+    cards.write_text(cards.read_text().replace("Handling", "Managing"))
+    result = run(project)
+    assert result.exit_code == 0 and "(0 added, 1 changed, 0 removed)" in result.stdout
+    assert compiled == [("cards", "basic")]
+
+
+def test_validator_entries_survive_a_run_that_parses_nothing(project):
+    assert run(project).exit_code == 0
+    (project / "decks/sample.apkg").unlink()  # rebuilt from cached card files only
+    assert run(project).exit_code == 0
+    names = {p.name for p in (project / ".acudeck-cache/files").iterdir()}
+    assert FileCache(project).named_key("validator cards compare") in names
+
+
+def test_an_edit_made_while_a_build_runs_is_built_by_the_next_one(project, monkeypatch):
+    cards = project / "cards_src/sample/cards.yaml"
+    real = project_module.build
+
+    def build_then_edit(*args, **kwargs):
+        results = real(*args, **kwargs)
+        cards.write_text(cards.read_text().replace("Managing", "Handling"))  # saved by an editor mid-build
+        return results
+
+    monkeypatch.setattr(project_module, "build", build_then_edit)
+    assert run(project).exit_code == 0
+    monkeypatch.setattr(project_module, "build", real)
+    assert "(0 added, 1 changed, 0 removed)" in run(project).stdout

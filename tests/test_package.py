@@ -3,15 +3,19 @@
 import itertools
 import json
 import sqlite3
+import struct
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import genanki
 import pytest
 
-from acudeck.notes import NoteSource, note_guid
+from acudeck import deflate
+from acudeck.deflate import ParallelCompressor
+from acudeck.notes import NoteSource, make_note, note_guid
 from acudeck.notetypes import SPECS
-from acudeck.package import PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
+from acudeck.package import ZIP_LEVEL, PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
 from acudeck.project import describe_differences
 from acudeck.source import load_deck
 
@@ -31,8 +35,8 @@ def genanki_collection(spec: PackageSpec, db_path: Path) -> None:
     """What `_write_collection` did before it inserted the rows itself: one genanki note per note."""
     models = _models(spec)
     deck = genanki.Deck(deck_id(spec.deck_key), spec.deck_name, description=spec.description)
-    for note in spec.notes:
-        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=spec.mods[note.guid]))
+    for note, mod in zip(spec.notes, spec.mods, strict=True):
+        deck.add_note(VersionedNote(models[note.card_type], list(note.fields), tags=list(note.tags), guid=note.guid, mod=mod))
     conn = sqlite3.connect(db_path)
     try:
         genanki.Package(deck).write_to_db(conn.cursor(), spec.base_timestamp, itertools.count(spec.base_timestamp * 1000))
@@ -47,7 +51,7 @@ def make_spec(notes: list[NoteSource], media: dict[str, Path] | None = None) -> 
         deck_key="package",
         description="A deck for the writer.",
         notes=notes,
-        mods={note.guid: 1_700_000_000 + 37 * i for i, note in enumerate(notes)},
+        mods=[1_700_000_000 + 37 * i for i in range(len(notes))],
         notetype_mods={spec.model_id: 1_650_000_000 + i for i, spec in enumerate(SPECS.values())},
         base_timestamp=1_700_100_000,
         media=media or {},
@@ -55,7 +59,7 @@ def make_spec(notes: list[NoteSource], media: dict[str, Path] | None = None) -> 
 
 
 def note(key: str, card_type: str, *fields: str, tags: tuple[str, ...] = ("test",)) -> NoteSource:
-    return NoteSource(key, note_guid("package", key), card_type, fields, tags)
+    return make_note(key, note_guid("package", key), card_type, fields, tags)
 
 
 # Cloze numbers out of order, past 9, repeated, c0, none at all; a reversed note with an empty back (one card);
@@ -134,13 +138,13 @@ def test_the_summary_finds_what_the_full_reading_finds(tmp_path):
     (tmp_path / "a.svg").write_bytes(b"<svg/>")
     spec = make_spec(EDGE_NOTES, {"a.svg": tmp_path / "a.svg"})
     changed = [
-        replace(EDGE_NOTES[0], fields=("Front <b>2</b>", *EDGE_NOTES[0].fields[1:])),
-        replace(EDGE_NOTES[1], tags=("other",)),
+        note("basic", "basic", "Front <b>2</b>", *EDGE_NOTES[0].fields[1:]),
+        note("number", "basic", *EDGE_NOTES[1].fields, tags=("other",)),
         *EDGE_NOTES[2:-1],
         note("new", "basic", "New", "Card", "", ""),
     ]
     other = make_spec(changed)
-    other = replace(other, deck_name="Test::renamed", mods={**other.mods, EDGE_NOTES[2].guid: 1}, notetype_mods={**other.notetype_mods, SPECS["basic"].model_id: 1})
+    other = replace(other, deck_name="Test::renamed", mods=[*other.mods[:2], 1, *other.mods[3:]], notetype_mods={**other.notetype_mods, SPECS["basic"].model_id: 1})
     write_apkg(spec, tmp_path / "expected.apkg")
     write_apkg(other, tmp_path / "actual.apkg")
     full = describe_differences(read_apkg(tmp_path / "expected.apkg"), read_apkg(tmp_path / "actual.apkg"))
@@ -156,3 +160,32 @@ def test_the_summary_finds_what_the_full_reading_finds(tmp_path):
         "card count differs",
     ]
     assert describe_differences(package_summary(tmp_path / "expected.apkg"), package_summary(tmp_path / "expected.apkg")) == []
+
+
+def test_the_collection_entry_is_deflated_in_parallel_blocks_and_reads_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(deflate, "BLOCK", 1 << 14)  # several blocks even for a small deck
+    spec = make_spec(needling_notes())
+    write_apkg(spec, tmp_path / "deck.apkg")
+    _write_collection(spec, str(tmp_path / "collection.anki2"))
+    db = (tmp_path / "collection.anki2").read_bytes()
+    assert len(db) > 4 * deflate.BLOCK
+    compressor = ParallelCompressor(ZIP_LEVEL, 2)
+    expected = compressor.compress(db) + compressor.flush()
+    with zipfile.ZipFile(tmp_path / "deck.apkg") as zf:
+        info = zf.getinfo("collection.anki2")
+        assert zf.read("collection.anki2") == db  # zipfile checks the CRC as it reads
+    raw = (tmp_path / "deck.apkg").read_bytes()
+    name_length, extra_length = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_length + extra_length
+    assert raw[start : start + info.compress_size] == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [note("split", "basic", "Front\x1fhalf", "Back", "", ""), note("short", "basic", "Front", "Back", "")],
+    ids=["separator-in-a-field", "too-few-fields"],
+)
+def test_a_note_that_would_shift_anki_fields_is_refused(tmp_path, bad):
+    spec = make_spec([*EDGE_NOTES, bad])
+    with pytest.raises(ValueError, match=rf"^note {bad.key}: its fields do not make the 4 fields of its note type$"):
+        _write_collection(spec, str(tmp_path / "collection.anki2"))
