@@ -173,10 +173,10 @@ class FileCache:
         """The entry's bytes, checked against its key and checksum; None when missing or damaged."""
         self.used.add(key)
         try:
-            data = (self.folder / key).read_bytes()
+            with open(self.folder / key, "rb", buffering=0) as fh:
+                header, payload = fh.read(_HEADER_SIZE), fh.read()  # two reads: no copy of the payload
         except OSError:
             return None
-        header, payload = data[:73], data[73:]
         return payload if header == _header(key, payload) else None
 
     def named_key(self, name: str) -> str:
@@ -189,7 +189,9 @@ class FileCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-            tmp.write_bytes(_header(key, payload) + payload)
+            with open(tmp, "wb") as fh:
+                fh.write(_header(key, payload))
+                fh.write(payload)
             tmp.replace(path)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -207,6 +209,9 @@ class FileCache:
                 elif path.name not in self.used:
                     with contextlib.suppress(OSError):
                         path.unlink()
+
+
+_HEADER_SIZE = 64 + 8 + 1  # the key, the payload's CRC-32 (both in hex), a newline
 
 
 def _header(key: str, payload: bytes) -> bytes:

@@ -8,16 +8,23 @@ sources and ledger always give the same package.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BuildError, Location, Problem
 from .notes import NoteSource
 from .notetypes import SPECS, content_fingerprint, schema_fingerprint
 
+if TYPE_CHECKING:
+    from .cache import FileCache
+
 FORMAT = 1
 _quote = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
+_NOTE_LINE = '%s: {"hash": %s, "mod": %d}'
 
 
 @dataclass
@@ -25,6 +32,10 @@ class Ledger:
     hashes: dict[str, str] = field(default_factory=dict)  # note key -> content hash
     mods: dict[str, int] = field(default_factory=dict)  # note key -> mod; the same keys
     notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
+    # The file's text and deck key, when the text is exactly what `to_json` writes: a few changed
+    # notes are then written as a patch of it (see `ledger_text`).
+    text: str = field(default="", compare=False, repr=False)
+    text_deck: str = field(default="", compare=False, repr=False)
 
     def to_json(self, deck_key: str) -> str:
         """Sorted keys, one line per note: a change shows in git as the lines of the notes it touched."""
@@ -32,7 +43,7 @@ class Ledger:
         # Mapped over C functions rather than formatted per note in Python: this is the largest
         # deck's whole ledger on every build that changes it.
         columns = zip(map(_quote, keys), map(_quote, map(self.hashes.__getitem__, keys)), map(self.mods.__getitem__, keys), strict=True)
-        notes = list(map('%s: {"hash": %s, "mod": %d}'.__mod__, columns))
+        notes = list(map(_NOTE_LINE.__mod__, columns))
         notetypes = [f"{_quote(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
         return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
 
@@ -48,23 +59,92 @@ def ledger_path(out_dir: Path, deck_key: str) -> Path:
     return out_dir / f"{deck_key}.lock.json"
 
 
-def read_ledger(path: Path, display: str) -> Ledger:
+def read_ledger(path: Path, display: str, cache: FileCache | None = None) -> Ledger:
+    """The ledger at `path` (empty when there is none). With `cache`, its parsed form is kept there
+    under the text's digest, so an unchanged ledger is not parsed again."""
     if not path.exists():
         return Ledger()
     try:
-        data = json.loads(path.read_text("utf-8"))
-        if data.get("format") != FORMAT:
-            raise ValueError(f"unknown ledger format {data.get('format')!r}")
-        notes = data["notes"]
-        hashes = {key: entry["hash"] for key, entry in notes.items()}
-        mods = {key: entry["mod"] for key, entry in notes.items()}
-        # Checked by type in bulk (bool is not int here): every later step trusts these.
-        if not set(map(type, hashes.values())) <= {str} or not set(map(type, mods.values())) <= {int}:
-            raise TypeError("a hash that is not text or a mod that is not a whole number")
-        ledger = Ledger(hashes, mods, dict(data["notetypes"]))
+        raw = path.read_bytes()
+        key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}") if cache else ""
+        ledger = _cached_ledger(cache, key, raw) if cache else None
+        if ledger is None:
+            ledger = _parse_ledger(raw.decode("utf-8"))
+            if cache:
+                remember_ledger(cache, ledger, raw)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BuildError(f"{display}: the ledger is unreadable ({exc}); restore it from git") from None
     return ledger
+
+
+def _parse_ledger(text: str) -> Ledger:
+    data = json.loads(text)
+    if data.get("format") != FORMAT:
+        raise ValueError(f"unknown ledger format {data.get('format')!r}")
+    notes = data["notes"]
+    hashes = {key: entry["hash"] for key, entry in notes.items()}
+    mods = {key: entry["mod"] for key, entry in notes.items()}
+    notetypes = dict(data["notetypes"])
+    _check_types(hashes, mods, notetypes)
+    ledger = Ledger(hashes, mods, notetypes)
+    deck = data.get("deck")
+    if isinstance(deck, str) and ledger.to_json(deck) == text:
+        ledger.text, ledger.text_deck = text, deck
+    return ledger
+
+
+def _check_types(hashes: dict, mods: dict, notetypes: dict) -> None:
+    # Checked by type in bulk (bool is not int here): every later step trusts these.
+    if not set(map(type, hashes.values())) <= {str} or not set(map(type, mods.values())) <= {int}:
+        raise TypeError("a hash that is not text or a mod that is not a whole number")
+    if not all(isinstance(mid, str) and isinstance(entry, dict) for mid, entry in notetypes.items()):
+        raise TypeError("a note type entry that is not a mapping")
+
+
+def remember_ledger(cache: FileCache, ledger: Ledger, raw: bytes) -> None:
+    """Keep the parsed form of the ledger file whose bytes are `raw`."""
+    key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}")
+    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, ledger.text_deck if ledger.text else None)))
+
+
+def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> Ledger | None:
+    payload = cache.read(key)
+    if payload is None:
+        return None
+    try:
+        hashes, mods, notetypes, text_deck = marshal.loads(payload)
+        _check_types(hashes, mods, notetypes)
+    except Exception:  # a damaged entry of any kind is a miss
+        return None
+    ledger = Ledger(hashes, mods, notetypes)
+    if text_deck is not None:
+        ledger.text, ledger.text_deck = raw.decode("utf-8"), text_deck
+    return ledger
+
+
+def ledger_text(new: Ledger, old: Ledger, deck_key: str, changed: list[str]) -> str:
+    """`new.to_json(deck_key)`, written as a patch of the old file's text when only a few notes
+    changed: the same text, without formatting every note of a large deck again."""
+    if old.text and old.text_deck == deck_key and new.notetypes == old.notetypes and len(changed) * 8 < len(new.hashes) and new.hashes.keys() == old.hashes.keys():
+        patched = _patched(old, new, sorted(changed))
+        if patched is not None:
+            return patched
+    return new.to_json(deck_key)
+
+
+def _patched(old: Ledger, new: Ledger, keys: list[str]) -> str | None:
+    """Old and new hold the same keys; `keys` (sorted) are those whose line changed. Keys are sorted
+    in the file too, so each line is found after the previous one."""
+    text, pieces, pos = old.text, [], 0
+    for key in keys:
+        old_line = "\n  " + _NOTE_LINE % (_quote(key), _quote(old.hashes[key]), old.mods[key])
+        at = text.find(old_line, pos)
+        if at < 0 or text[at + len(old_line)] not in ",\n":
+            return None
+        pieces += [text[pos:at], "\n  " + _NOTE_LINE % (_quote(key), _quote(new.hashes[key]), new.mods[key])]
+        pos = at + len(old_line)
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 from .cache import FileCache
 from .course import CourseSource, course_notes, find_courses, load_course
 from .errors import BuildError, Location, Problem, SourceError
-from .ledger import Ledger, Stamped, ledger_path, missing_released_cards, read_ledger, stamp
+from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
 from .notetypes import SPECS
 from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
@@ -106,6 +106,7 @@ class CoursePlan:
 class Plan:
     decks: list[DeckPlan]  # the selected decks and the decks the selected courses draw from
     courses: list[CoursePlan]
+    cache: FileCache | None = None
 
     @property
     def sources(self) -> dict[str, DeckPlan]:
@@ -153,7 +154,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         if key not in wanted:
             continue
         try:
-            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress, reader), problems))
+            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress, reader), problems, file_cache))
         except SourceError as exc:
             problems.extend(exc.problems)
     if file_cache and wanted == set(deck_folders):
@@ -168,12 +169,12 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
     if problems:
         raise SourceError(problems)
-    return Plan(decks, course_plans)
+    return Plan(decks, course_plans, file_cache)
 
 
-def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem]) -> DeckPlan:
+def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem], cache: FileCache | None) -> DeckPlan:
     path = ledger_path(project.out, deck.key)
-    ledger = read_ledger(path, display_path(path, project.root))
+    ledger = read_ledger(path, display_path(path, project.root), cache)
     card_ids = deck.card_ids()
     problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
     return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
@@ -195,8 +196,7 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             remove_leftovers(deck_plan.apkg_path, deck_plan.ledger_path)
             ledger_changed = stamped.ledger != deck_plan.ledger
             if ledger_changed or not deck_plan.ledger_path.exists():
-                with staging.open(deck_plan.ledger_path, "w") as fh:
-                    fh.write(stamped.ledger.to_json(deck_plan.deck.key))
+                _stage_ledger(staging, deck_plan, stamped, plan.cache)
             # A changed ledger means changed notes: no need to compare with the old package.
             written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path, compare=not ledger_changed)
             results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
@@ -206,6 +206,16 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.notes], written))
         staging.commit()
     return results
+
+
+def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: FileCache | None) -> None:
+    new = stamped.ledger
+    new.text, new.text_deck = ledger_text(new, plan.ledger, plan.deck.key, stamped.changed), plan.deck.key
+    raw = new.text.encode("utf-8")
+    with staging.open(plan.ledger_path) as fh:
+        fh.write(raw)
+    if cache:
+        remember_ledger(cache, new, raw)
 
 
 def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True) -> bool:

@@ -5,8 +5,9 @@
     python bench/bench.py --sizes 10000         # any comma-separated sizes
     python bench/bench.py --floor DIR           # (internal) run the floor program on DIR
 
-Every step runs in a fresh Python process; wall time is measured with time.perf_counter around
-the child. Peak memory is the largest single process (os.wait4's max RSS, which covers the worker
+Every step runs in a fresh Python process, three times by default (--repeat); wall time is
+measured with time.perf_counter around the child, and the table shows each step's median. One
+more run of each step measures memory only. Peak memory is the largest single process (os.wait4's max RSS, which covers the worker
 processes acudeck starts too) and, on Linux, the sampled sum over the child and its workers
 ("all MB", proportional set sizes, so that pages a worker shares with its parent count once). The synthetic source trees are deterministic (seeded) and live in a temporary folder
 that is removed afterwards (--keep keeps it).
@@ -15,6 +16,7 @@ that is removed afterwards (--keep keeps it).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import shutil
@@ -227,8 +229,10 @@ def _tree_memory_kb(pid: int) -> int:
     return total
 
 
-def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Result:
-    """Run argv as a fresh process: wall time, and its own peak RSS (os.wait4's rusage)."""
+def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600, sample: bool = False) -> Result:
+    """Run argv as a fresh process: wall time, and its own peak RSS (os.wait4's rusage); with
+    `sample`, also the peak of the process and its workers together, read from /proc every 20 ms
+    (which slows the processes it reads, so such a run's time is not reported)."""
     log = log_dir / f"{step.replace(' ', '_').replace('/', '_')}.log"
     with open(log, "wb") as out:
         start = time.perf_counter()
@@ -244,7 +248,7 @@ def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600) -> Res
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            if now >= next_sample:
+            if sample and now >= next_sample:
                 tree_kb, next_sample = max(tree_kb, _tree_memory_kb(proc.pid)), now + 0.02
             time.sleep(0.002)
         seconds = time.perf_counter() - start
@@ -282,7 +286,15 @@ def edit_one_card(root: Path) -> None:
     write_card_file(root / "cards_src" / DECK_KEY, index, cards, yaml)
 
 
-def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
+def combined(timed: list[Result], runs: list[Result]) -> Result:
+    """Several runs of one step: the median time of the timed runs (a busy machine slows single
+    runs), and the largest memory of all of them."""
+    seconds = sorted(r.seconds for r in timed)[len(timed) // 2]
+    failed = [r for r in runs if not r.ok]
+    return Result(runs[0].step, seconds, max(r.peak_mb for r in runs), not failed, failed[0].note if failed else "", max(r.tree_mb for r in runs))
+
+
+def bench_size(n_cards: int, no_cache: bool, keep: bool, repeat: int = 3) -> dict[str, Result]:
     tmp = Path(tempfile.mkdtemp(prefix=f"acudeck-bench-{n_cards}-"))
     root = tmp / "project"
     logs = tmp / "logs"
@@ -297,22 +309,30 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool) -> dict[str, Result]:
         acudeck = [sys.executable, str(BUILD_PY), "-C", str(root)]
         results: dict[str, Result] = {}
 
-        def step(name: str, argv: list[str]) -> None:
-            results[name] = r = run(name, argv, logs)
-            print(f"   {name:<26} {r.seconds:8.2f} s {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
+        def step(name: str, argv: list[str], before=None) -> None:
+            runs = []
+            for i in range(repeat + 1):  # the last run only samples memory
+                if before:
+                    before()
+                runs.append(run(name, argv, logs, sample=i == repeat))
+            timed = runs[:-1]
+            results[name] = r = combined(timed, runs)
+            spread = f" ({min(x.seconds for x in timed):.2f}-{max(x.seconds for x in timed):.2f})" if repeat > 1 else ""
+            print(f"   {name:<26} {r.seconds:8.2f} s{spread} {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
+
+        def edit() -> None:
+            subprocess.run([sys.executable, str(Path(__file__).resolve()), "--edit", str(root)], check=True)
 
         step("floor", [sys.executable, str(Path(__file__).resolve()), "--floor", str(root)])
-        reset(root)
         if no_cache:
-            step("cold build (--no-cache)", [*acudeck, "build", "--no-cache"])
+            step("cold build (--no-cache)", [*acudeck, "build", "--no-cache"], lambda: reset(root))
         else:
-            step("cold build (no cache yet)", [*acudeck, "build"])
-        reset(root)
-        step("cold build with cache", [*acudeck, "build"])
+            step("cold build (no cache yet)", [*acudeck, "build"], lambda: reset(root))
+        step("cold build with cache", [*acudeck, "build"], lambda: reset(root))
         step("rebuild, nothing changed", [*acudeck, "build"])
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--edit", str(root)], check=True)
-        step("rebuild, one card edited", [*acudeck, "build"])
-        step("check", [*acudeck, "check"])
+        step("rebuild, one card edited", [*acudeck, "build"], edit)
+        # A check that passed is replayed next time; each measured one checks for real.
+        step("check", [*acudeck, "check"], lambda: (root / CACHE_DIR / "check.json").unlink(missing_ok=True))
         step("--help", [sys.executable, str(BUILD_PY), "--help"])
         return results
     finally:
@@ -371,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated card counts (default: 1000,10000,50000)")
     parser.add_argument("--quick", action="store_true", help="1,000 cards only")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects and logs")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each step; the table shows the median time (default: 3)")
     parser.add_argument("--floor", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--edit", metavar="DIR", help=argparse.SUPPRESS)
@@ -390,10 +411,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes: expected comma-separated integers, got {args.sizes!r}")
     if not sizes or any(n < 1 for n in sizes):
         parser.error("--sizes: every size must be a positive integer")
+    # Byte-compile acudeck as pip does for an installed package: otherwise, where PYTHONDONTWRITEBYTECODE
+    # is set (in some containers), every step would compile acudeck's modules again while the
+    # floor's libraries load theirs from .pyc.
+    compileall.compile_dir(REPO / "acudeck", quiet=1)
     no_cache = has_no_cache_option()
     how = "available" if no_cache else "not available: cold build = build after deleting decks/ and .acudeck-cache/"
     print(f"python {sys.version.split()[0]} ({sys.executable}); build --no-cache {how}")
-    all_results = {n: bench_size(n, no_cache, args.keep) for n in sizes}
+    if args.repeat < 1:
+        parser.error("--repeat: must be at least 1")
+    all_results = {n: bench_size(n, no_cache, args.keep, args.repeat) for n in sizes}
     for n, results in all_results.items():
         print_table(n, results)
     largest = 50_000 if 50_000 in all_results else max(all_results)
