@@ -1,11 +1,13 @@
-"""The build cache, in two layers, both in .acudeck-cache/ and both keyed by content.
+"""The build cache, in two layers, both in .acudeck-cache/.
 
 - Commands: when nothing a command reads has changed since it last succeeded, its report is
-  replayed instead of doing the work again. The key covers acudeck's code, every file under
-  cards_src/, courses/ and decks/ (the outputs too, so a deleted or edited deck is rebuilt), and
-  the command's arguments. A hit writes nothing.
-- Card files: each file's cards and problems, keyed by the file's bytes, its path and acudeck's
-  code, so a rebuild after one edit parses one file. Entries carry their key and a checksum.
+  replayed instead of doing the work again. The key covers acudeck's code, the content of every
+  file under cards_src/ and courses/, the files under decks/ (by size, inode and modification
+  time, so a deleted, edited or restored deck is rebuilt), and the command's arguments. A hit
+  writes nothing.
+- Files: each card file's cards and problems, keyed by the file's bytes, its path and acudeck's
+  code, so a rebuild after one edit parses one file; also each ledger's parsed form, keyed by its
+  bytes, and the compiled schema checks. Entries carry their key and a checksum.
 
 "acudeck's code" means its modules and schemas and the versions of the libraries that shape its
 output. An unreadable, corrupt or stale entry is simply a miss, so the cache cannot make a deck
@@ -98,19 +100,28 @@ def source_digest(root: Path) -> bytes:
 
 def fingerprint(root: Path, command: str, sources: bytes, *args: str) -> str:
     """The key of a command's report: acudeck's code, the `source_digest` taken before the command
-    ran (an edit made while it ran then misses next time), decks/ as it is now, and the arguments."""
+    ran (an edit made while it ran then misses next time), decks/ as it is now, and the arguments.
+
+    The outputs in decks/ count by name, size, inode and modification time, as make's targets do:
+    a deleted, edited, restored or checked-out deck is a miss, and the largest deck is not read twice
+    more per build."""
     digest = hashlib.sha256(code_version() + sources + f"\0{command}\0{args!r}".encode())
-    digest.update(_tree_digest(root, ("decks",)))
+    for path in _files(root, "decks"):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size} {stat.st_ino} {stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
 def _tree_digest(root: Path, folders: tuple[str, ...]) -> bytes:
     digest = hashlib.sha256()
     for folder in folders:
-        for path in sorted((root / folder).rglob("*")):
-            if path.is_file() and not path.name.startswith(".") and "preview" not in path.relative_to(root).parts:
-                _add(digest, path, root)
+        for path in _files(root, folder):
+            _add(digest, path, root)
     return digest.digest()
+
+
+def _files(root: Path, folder: str) -> list[Path]:
+    return [path for path in sorted((root / folder).rglob("*")) if path.is_file() and not path.name.startswith(".") and "preview" not in path.relative_to(root).parts]
 
 
 def _add(digest, path: Path, base: Path) -> None:

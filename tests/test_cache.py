@@ -351,3 +351,12 @@ def test_an_edit_made_while_a_build_runs_is_built_by_the_next_one(project, monke
     assert run(project).exit_code == 0
     monkeypatch.setattr(project_module, "build", real)
     assert "(0 added, 1 changed, 0 removed)" in run(project).stdout
+
+
+def test_a_deck_changed_in_place_is_rebuilt(project):
+    assert run(project).exit_code == 0
+    deck = project / "decks/sample.apkg"
+    data = bytearray(deck.read_bytes())
+    data[-30] ^= 1  # same size, other bytes (the zip's central directory), a new modification time
+    deck.write_bytes(bytes(data))
+    assert run(project).stdout == "decks/sample.apkg: written: 3 notes, 5 cards (0 added, 0 changed, 0 removed)\n"

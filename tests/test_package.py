@@ -11,7 +11,7 @@ from pathlib import Path
 import genanki
 import pytest
 
-from acudeck import deflate
+from acudeck import deflate, package
 from acudeck.deflate import ParallelCompressor
 from acudeck.notes import NoteSource, make_note, note_guid
 from acudeck.notetypes import SPECS
@@ -189,3 +189,13 @@ def test_a_note_that_would_shift_anki_fields_is_refused(tmp_path, bad):
     spec = make_spec([*EDGE_NOTES, bad])
     with pytest.raises(ValueError, match=rf"^note {bad.key}: its fields do not make the 4 fields of its note type$"):
         _write_collection(spec, str(tmp_path / "collection.anki2"))
+
+
+def test_rows_inserted_fifty_to_a_statement_give_the_bytes_of_one_by_one(tmp_path, monkeypatch):
+    notes = [note(f"{n.key}-{i}", n.card_type, *n.fields, tags=n.tags) for i in range(23) for n in EDGE_NOTES]  # 276 notes, 600 cards: full batches and a tail
+    spec = make_spec(notes)
+    _write_collection(spec, str(tmp_path / "batched.anki2"))
+    monkeypatch.setattr(package, "_insert", lambda conn, table, values, rows: conn.executemany(f"INSERT INTO {table} VALUES {values}", rows))
+    _write_collection(spec, str(tmp_path / "one-by-one.anki2"))
+    assert (tmp_path / "batched.anki2").read_bytes() == (tmp_path / "one-by-one.anki2").read_bytes()
+    assert len(rows(tmp_path / "batched.anki2")["notes"]) == len(notes)
