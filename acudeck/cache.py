@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 
 CACHE_DIR = ".acudeck-cache"
-_FORMAT = 2
+_FORMAT = 3
 _LIBRARIES = ("genanki", "PyYAML", "markdown-it-py", "nh3", "jsonschema", "fastjsonschema")
 
 
@@ -170,39 +170,47 @@ class FileCache:
         digest.update(raw)
         return digest.hexdigest()
 
-    def get(self, key: str):
-        """The entry's CardFile, or None when it is missing, corrupt or not for this key."""
-        from .cardfile import decode
-
-        payload = self.read(key)
-        try:
-            return None if payload is None else decode(payload)
-        except Exception:  # a damaged entry of any kind is a miss
-            return None
-
     def read(self, key: str) -> bytes | None:
-        """The entry's bytes, checked against its key and checksum; None when missing or damaged."""
+        """The entry's bytes (without its tail), checked against its key and checksum; None when
+        missing or damaged."""
         self.used.add(key)
         try:
             with open(self.folder / key, "rb", buffering=0) as fh:
-                header, payload = fh.read(_HEADER_SIZE), fh.read()  # two reads: no copy of the payload
+                header = fh.read(_HEADER_SIZE)
+                size = _payload_size(key, header)
+                payload = fh.read(size) if size is not None else b""
         except OSError:
             return None
-        return payload if header == _header(key, payload) else None
+        return payload if size is not None and len(payload) == size and header[64:72] == _crc(payload) else None
+
+    def read_tail(self, key: str) -> bytes | None:
+        """The entry's tail: a part that most runs do not need, read and checked only when asked for."""
+        try:
+            with open(self.folder / key, "rb", buffering=0) as fh:
+                header = fh.read(_HEADER_SIZE)
+                size = _payload_size(key, header)
+                if size is None:
+                    return None
+                fh.seek(_HEADER_SIZE + size)
+                tail = fh.read()
+        except OSError:
+            return None
+        return tail if header[88:96] == _crc(tail) else None
 
     def named_key(self, name: str) -> str:
         """The key of an entry that depends on acudeck's code alone (a compiled validator, say)."""
         return hashlib.sha256(code_version() + b"\0" + name.encode()).hexdigest()
 
-    def put(self, key: str, payload: bytes) -> None:
+    def put(self, key: str, payload: bytes, tail: bytes = b"") -> None:
         self.used.add(key)
         path = self.folder / key
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                fh.write(_header(key, payload))
+                fh.write(f"{key}{_crc(payload).decode()}{len(payload):016x}{_crc(tail).decode()}\n".encode())
                 fh.write(payload)
+                fh.write(tail)
             tmp.replace(path)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -222,8 +230,18 @@ class FileCache:
                         path.unlink()
 
 
-_HEADER_SIZE = 64 + 8 + 1  # the key, the payload's CRC-32 (both in hex), a newline
+_HEADER_SIZE = 64 + 8 + 16 + 8 + 1  # the key, the payload's CRC-32 and size, the tail's CRC-32 (all in hex), a newline
 
 
-def _header(key: str, payload: bytes) -> bytes:
-    return f"{key}{zlib.crc32(payload):08x}\n".encode()
+def _crc(data: bytes) -> bytes:
+    return f"{zlib.crc32(data):08x}".encode()
+
+
+def _payload_size(key: str, header: bytes) -> int | None:
+    """The payload's size from an entry's header, or None when the header is not this key's."""
+    if len(header) != _HEADER_SIZE or header[:64] != key.encode() or header[-1:] != b"\n":
+        return None
+    try:
+        return int(header[72:88], 16)
+    except ValueError:
+        return None

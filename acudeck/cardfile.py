@@ -9,6 +9,7 @@ twice, media) run on the whole deck in source.py.
 from __future__ import annotations
 
 import marshal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import text
@@ -60,7 +61,7 @@ class CardFile:
 
     __slots__ = ("path", "problems", "notes", "ids", "prompts", "images", "_cards", "_encoded_cards")
 
-    def __init__(self, path: str, problems: list[Problem], notes: list[NoteSource], ids, prompts, images, cards=None, encoded_cards: bytes = b""):
+    def __init__(self, path: str, problems: list[Problem], notes: list[NoteSource], ids, prompts, images, cards=None, encoded_cards: bytes | Callable[[], bytes] = b""):
         self.path = path
         self.problems = problems
         self.notes = notes
@@ -68,7 +69,7 @@ class CardFile:
         self.prompts: list[tuple[int, str, str]] = prompts  # (card index, what is asked, normalised text)
         self.images: list[tuple[int, str, int, int]] = images  # (card index, file name, line, col)
         self._cards: list[CardSource] | None = cards
-        self._encoded_cards = encoded_cards
+        self._encoded_cards = encoded_cards  # or what reads them, on the first use
 
     @classmethod
     def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource]) -> CardFile:
@@ -79,7 +80,8 @@ class CardFile:
     @property
     def cards(self) -> list[CardSource]:
         if self._cards is None:
-            records = marshal.loads(self._encoded_cards)
+            encoded = self._encoded_cards
+            records = marshal.loads(encoded() if callable(encoded) else encoded)
             if any(len(record) != _CARD_FIELDS for record in records):
                 raise ValueError("not a card record")
             self._cards = [CardSource(*record) for record in records]
@@ -228,19 +230,21 @@ _CARD_FIELDS = len(CardSource.__slots__)
 _NOTE_FIELDS = len(NoteSource._fields)
 
 
-def encode(card_file: CardFile) -> bytes:
+def encode(card_file: CardFile) -> tuple[bytes, bytes]:
     """Plain tuples through marshal: several times faster to load than pickled objects, and it
-    cannot run code. The cards are a nested blob, decoded only when they are asked for."""
+    cannot run code. The cards come apart from the rest: a rebuild reads them only for the files
+    it parses again, or to point at a problem."""
     cards = marshal.dumps([tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards])
     problems = [(p.location.path, p.location.line, p.location.col, p.message) for p in card_file.problems]
     notes = [tuple(note) for note in card_file.notes]
-    return marshal.dumps((card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images, cards))
+    return marshal.dumps((card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images)), cards
 
 
-def decode(data: bytes) -> CardFile:
-    """The inverse of `encode`; raises ValueError (or EOFError, TypeError) on anything else."""
-    path, problems, notes, ids, prompts, images, cards = marshal.loads(data)
-    if not isinstance(cards, bytes) or not set(map(len, notes)) <= {_NOTE_FIELDS}:
+def decode(data: bytes, cards: bytes | Callable[[], bytes]) -> CardFile:
+    """The inverse of `encode`, with the cards or what reads them; raises ValueError (or EOFError,
+    TypeError) on anything else."""
+    path, problems, notes, ids, prompts, images = marshal.loads(data)
+    if not set(map(len, notes)) <= {_NOTE_FIELDS}:
         raise ValueError("not a card file record")
     problems = [Problem(Location(*where), message) for *where, message in problems]
     return CardFile(path, problems, list(map(NoteSource._make, notes)), ids, prompts, images, encoded_cards=cards)

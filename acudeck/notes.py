@@ -14,19 +14,27 @@ if TYPE_CHECKING:
     from .cardfile import CardSource
 
 
+FIELD_SEPARATOR = "\x1f"  # how Anki joins a note's fields; the YAML reader refuses it in text
+
+
 class NoteSource(NamedTuple):
     """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item).
 
-    A tuple, so that the notes of cached card files load in a single step each; `make_note` fills
-    in what is derived from the rest."""
+    A tuple holding its fields as Anki stores them, so that the notes of cached card files load
+    in a single step each and go into the package as they are; `make_note` fills in what is
+    derived from the rest."""
 
     key: str
     guid: str
     card_type: str
-    fields: tuple[str, ...]
+    flds: str  # the fields joined by FIELD_SEPARATOR
     tags: tuple[str, ...]
     digest: str  # the content hash
     ords: tuple[int, ...]  # the ords of the note's cards, in genanki's order
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.flds.split(FIELD_SEPARATOR))
 
     @property
     def card_id(self) -> str:
@@ -38,9 +46,11 @@ class NoteSource(NamedTuple):
 
 
 def make_note(key: str, guid: str, card_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> NoteSource:
+    if any(FIELD_SEPARATOR in field for field in fields):  # it would shift the note's fields in Anki
+        raise ValueError(f"note {key}: a field holds U+001F, which separates fields in Anki")
     parts = (str(SPECS[card_type].model_id), *fields, " ".join(tags), "")
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
-    return NoteSource(key, guid, card_type, fields, tags, digest, card_ords(card_type)(fields))
+    return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields), tags, digest, card_ords(card_type)(fields))
 
 
 class NoteContext(NamedTuple):

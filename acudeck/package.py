@@ -25,7 +25,7 @@ from pathlib import Path
 import genanki
 
 from .deflate import ParallelCompressor
-from .notes import NoteSource
+from .notes import FIELD_SEPARATOR, NoteSource
 from .notetypes import SPECS, VersionedModel, genanki_model
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -102,26 +102,25 @@ def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_
     if any(model.sort_field_index != 0 for model in models.values()):
         raise ValueError("every note type sorts by its first field")
     card_types = [note.card_type for note in notes]
-    fields = [note.fields for note in notes]
+    flds = [note.flds for note in notes]
+    _check_fields(notes, flds, [len(models[card_type].fields) for card_type in card_types])
     ords = [note.ords for note in notes]
     note_ids = list(itertools.accumulate(map((1).__add__, map(len, ords)), initial=first_id))[:-1]
     model_ids = map({card_type: model.model_id for card_type, model in models.items()}.__getitem__, card_types)
     tags = map(_tags, [note.tags for note in notes])
-    flds = _joined(notes, {card_type: len(model.fields) for card_type, model in models.items()})  # one at a time: together they are the deck's size
-    note_rows = zip(note_ids, [note.guid for note in notes], model_ids, spec.mods, tags, flds, map(operator.itemgetter(0), fields), strict=True)
+    sort_fields = map(operator.itemgetter(0), map(operator.methodcaller("partition", FIELD_SEPARATOR), flds))
+    note_rows = zip(note_ids, [note.guid for note in notes], model_ids, spec.mods, tags, flds, sort_fields, strict=True)
     card_rows = [(note_id + 1 + k, note_id, did, card_ord, mod) for note_id, mod, note_ords in zip(note_ids, spec.mods, ords, strict=True) for k, card_ord in enumerate(note_ords)]
     return note_rows, card_rows
 
 
-def _joined(notes: list[NoteSource], field_counts: dict[str, int]) -> Iterator[str]:
-    """Each note's fields as Anki stores them, joined by U+001F; a note without its type's number
-    of fields, or with U+001F in a field, would shift its fields in Anki, and is refused."""
-    for note in notes:
-        count = field_counts[note.card_type]
-        flds = "\x1f".join(note.fields)
-        if len(note.fields) != count or flds.count("\x1f") != count - 1:
-            raise ValueError(f"note {note.key}: its fields do not make the {count} fields of its note type")
-        yield flds
+def _check_fields(notes: list[NoteSource], flds: list[str], counts: list[int]) -> None:
+    """Each note has its type's number of fields: one separator fewer (counted by a map over C)."""
+    separators = list(map(operator.methodcaller("count", FIELD_SEPARATOR), flds))
+    expected = [count - 1 for count in counts]
+    if separators != expected:
+        note, count = next((note, count + 1) for note, found, count in zip(notes, separators, expected, strict=True) if found != count)
+        raise ValueError(f"note {note.key}: its fields do not make the {count} fields of its note type")
 
 
 def _write_collection(spec: PackageSpec, db_path: str) -> None:

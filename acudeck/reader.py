@@ -9,6 +9,7 @@ both paths give the same cards.
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import sys
@@ -21,7 +22,7 @@ from types import CodeType
 
 from .cache import FileCache
 from .cardfile import CardFile, decode, encode, read_card_file
-from .errors import SourceError
+from .errors import BuildError, SourceError
 from .format import CARD_FILE_CHECKS, fast_validator_code, has_fast_validator, install_fast_validator
 from .notes import NoteContext
 from .yamlfile import read_bytes
@@ -46,7 +47,7 @@ class CardFileReader:
                 found[index] = CardFile.of(display, [], list(exc.problems), [])
                 continue
             key = self.cache.key(display, raw, context.fingerprint()) if self.cache else ""
-            hit = self.cache.get(key) if self.cache else None
+            hit = self._cached(key, path, display, context) if self.cache else None
             if hit is not None:
                 found[index] = hit
             else:
@@ -55,13 +56,31 @@ class CardFileReader:
         parsed = self._parse(pending, context)
         for index in range(len(paths)):
             if index not in found:
-                key, data = next(parsed)  # the misses come back in the order they were found
+                key, (data, cards) = next(parsed)  # the misses come back in the order they were found
                 if self.cache:
-                    self.cache.put(key, data)
-                found[index] = decode(data)
+                    self.cache.put(key, data, cards)
+                found[index] = decode(data, cards)
             if tick:
                 tick()
             yield found.pop(index)
+
+    def _cached(self, key: str, path: Path, display: str, context: NoteContext) -> CardFile | None:
+        payload = self.cache.read(key)
+        try:
+            return decode(payload, functools.partial(self._cached_cards, key, path, display, context)) if payload is not None else None
+        except Exception:  # a damaged entry of any kind is a miss
+            return None
+
+    def _cached_cards(self, key: str, path: Path, display: str, context: NoteContext) -> bytes:
+        """A cached file's cards, when something asks for them: from the entry's tail, or (when that
+        is gone or damaged) parsed again from the file, if it still has the bytes the entry was for."""
+        cards = self.cache.read_tail(key)
+        if cards is not None:
+            return cards
+        raw = read_bytes(path, display)
+        if self.cache.key(display, raw, context.fingerprint()) != key:
+            raise BuildError(f"{display}: changed while it was being read; run the command again")
+        return parse_encoded(raw, display, context)[1]
 
     def _prepare_validators(self, needed: bool) -> None:
         """Install the card file checks from the cache (compiled once, they load in a millisecond),
@@ -88,7 +107,7 @@ class CardFileReader:
             return None
         return code if isinstance(code, CodeType) else None
 
-    def _parse(self, pending: list[tuple[int, str, bytes, str]], context: NoteContext) -> Iterator[tuple[str, bytes]]:
+    def _parse(self, pending: list[tuple[int, str, bytes, str]], context: NoteContext) -> Iterator[tuple[str, tuple[bytes, bytes]]]:
         """(cache key, encoded result) for each pending file, in order."""
         jobs = self.jobs or os.cpu_count() or 1
         size = sum(len(raw) for _, _, raw, _ in pending)
@@ -106,7 +125,7 @@ class CardFileReader:
             yield key, parse_encoded(raw, display, context)
 
 
-def parse_encoded(raw: bytes, display: str, context: NoteContext) -> bytes:
+def parse_encoded(raw: bytes, display: str, context: NoteContext) -> tuple[bytes, bytes]:
     return encode(read_card_file(raw, display, context))
 
 

@@ -10,9 +10,11 @@ import pytest
 from conftest import REPO, run, write
 
 from acudeck import cache, reader
+from acudeck import cache as cache_module
 from acudeck import project as project_module
 from acudeck.cache import FileCache
 from acudeck.cardfile import decode, encode, read_card_file
+from acudeck.errors import BuildError
 from acudeck.format import CARD_FILE_CHECKS
 from acudeck.package import read_apkg
 from acudeck.reader import CardFileReader
@@ -112,7 +114,7 @@ def entries(root: Path) -> dict[str, bytes]:
 
 def _is_ledger_entry(data: bytes) -> bool:
     try:
-        value = marshal.loads(data[73:])
+        value = marshal.loads(data[cache_module._HEADER_SIZE :])
     except Exception:  # damaged on purpose by some tests: then it is a card file entry
         return False
     return isinstance(value, tuple) and len(value) == 4 and isinstance(value[0], dict)
@@ -150,7 +152,7 @@ def test_cached_cards_equal_freshly_parsed_ones():
     context = load_deck(folder, REPO).note_context()
     for card_file in (read_card_file(path.read_bytes(), display, context) for path, display in zip(paths, displays, strict=True)):
         assert card_file.cards and card_file.notes
-        assert decode(encode(card_file)) == card_file
+        assert decode(*encode(card_file)) == card_file
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "swap"])
@@ -159,8 +161,8 @@ def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
     [(name, data)] = entries(project).items()
     path = project / ".acudeck-cache/files" / name
     if damage == "truncate":
-        path.write_bytes(data[:-20])
-    elif damage == "flip":  # one changed byte inside a card's text: the checksum catches it
+        path.write_bytes(data[:200])
+    elif damage == "flip":  # one changed byte inside a note's text: the checksum catches it
         i = data.index(b"Managing")
         path.write_bytes(data[:i] + b"X" + data[i + 1 :])
     else:  # a valid entry, but for other bytes than the file has now
@@ -360,3 +362,29 @@ def test_a_deck_changed_in_place_is_rebuilt(project):
     data[-30] ^= 1  # same size, other bytes (the zip's central directory), a new modification time
     deck.write_bytes(bytes(data))
     assert run(project).stdout == "decks/sample.apkg: written: 3 notes, 5 cards (0 added, 0 changed, 0 removed)\n"
+
+
+def test_the_cards_of_a_cached_file_are_read_only_when_asked_for_and_parsed_again_when_damaged(project, monkeypatch):
+    assert run(project).exit_code == 0
+    expected = run(project, "export").stdout
+    [(name, data)] = entries(project).items()
+    path = project / ".acudeck-cache/files" / name
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # the last byte: inside the cards, after the notes
+    parsed = count_parses(monkeypatch)
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    cards.write_text(cards.read_text().replace("Handling", "Managing"))  # the same bytes again
+    (project / "decks/sample.apkg").unlink()
+    assert run(project).exit_code == 0 and parsed == []  # a rebuild needs no cards of a cached file
+    assert run(project, "export").stdout == expected and parsed == ["cards_src/sample/cards.yaml"]
+
+
+def test_cards_asked_for_after_their_file_changed_are_refused(project):
+    assert run(project).exit_code == 0
+    [(name, data)] = entries(project).items()
+    (project / ".acudeck-cache/files" / name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    deck = load_deck(project / "cards_src/sample", project, files=CardFileReader(FileCache(project), jobs=1))
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    with pytest.raises(BuildError, match=r"^cards_src/sample/cards.yaml: changed while it was being read; run the command again$"):
+        _ = deck.cards
