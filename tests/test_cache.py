@@ -155,7 +155,7 @@ def test_cached_cards_equal_freshly_parsed_ones():
         assert decode(*encode(card_file)) == card_file
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "swap"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "swap", "undecodable"])
 def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
     assert run(project).exit_code == 0
     [(name, data)] = entries(project).items()
@@ -165,9 +165,11 @@ def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
     elif damage == "flip":  # one changed byte inside a note's text: the checksum catches it
         i = data.index(b"Managing")
         path.write_bytes(data[:i] + b"X" + data[i + 1 :])
-    else:  # a valid entry, but for other bytes than the file has now
+    elif damage == "swap":  # a valid entry, but for other bytes than the file has now
         other = FileCache(project).key("cards_src/sample/cards.yaml", b"cards: []\n", b"")
         path.rename(path.with_name(other))
+    else:  # the checksum holds, but the entry is not a card file's
+        FileCache(project).put(name, marshal.dumps(("not", "a", "card file")))
     parsed = count_parses(monkeypatch)
     (project / "decks/sample.apkg").unlink()
     assert run(project).exit_code == 0
