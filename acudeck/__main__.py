@@ -24,11 +24,12 @@ class ProblemsFound(click.ClickException):
             click.echo(str(problem), err=True)
 
 
-def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0):
+def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0, sources=None):
     from .project import Project
 
     progress = _progress_line if ctx.obj["progress"] else None
-    return Project(ctx.obj["root"], progress=progress, use_cache=not no_cache, jobs=jobs)
+    digests = sources.files if sources else {}
+    return Project(ctx.obj["root"], progress=progress, use_cache=not no_cache, jobs=jobs, source_digests=digests)
 
 
 def _progress_line(label: str, done: int, total: int) -> None:
@@ -116,10 +117,10 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
     from .notes import card_count
 
     root = ctx.obj["root"]
-    sources = b"" if no_cache else cache.source_digest(root)
-    if not no_cache and _replay(root, "build", cache.fingerprint(root, "build", sources, *keys)):
+    sources = None if no_cache else cache.source_digest(root)
+    if sources and _replay(root, "build", cache.fingerprint(root, "build", sources, *keys)):
         return
-    results = _run(lambda: project.build(_project(ctx, no_cache, jobs), keys))
+    results = _run(lambda: project.build(_project(ctx, no_cache, jobs, sources), keys))
     stdout, stderr, replay = [], [], []
     for result in results:
         counts = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
@@ -133,7 +134,7 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
         click.echo(line)
     for line in stderr:
         click.echo(line, err=True)
-    if not no_cache:
+    if sources:
         cache.store(root, "build", cache.fingerprint(root, "build", sources, *keys), replay, stderr)
 
 
@@ -162,14 +163,15 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
 
     root = ctx.obj["root"]
     quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
-    key = cache.fingerprint(root, "check", cache.source_digest(root), *keys, *quote_key)
-    if not no_cache and _replay(root, "check", key):
+    sources = None if no_cache else cache.source_digest(root)
+    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else ""
+    if sources and _replay(root, "check", key):
         return
-    problems = _run(lambda: project.check(_project(ctx, no_cache, jobs), keys, source_text))
+    problems = _run(lambda: project.check(_project(ctx, no_cache, jobs, sources), keys, source_text))
     if problems:
         raise ProblemsFound(problems)
     click.echo("ok", err=True)
-    if not no_cache:
+    if sources:
         cache.store(root, "check", key, [], ["ok"])
 
 

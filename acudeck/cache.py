@@ -27,6 +27,7 @@ import time
 import zlib
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 CACHE_DIR = ".acudeck-cache"
 _FORMAT = 3
@@ -93,31 +94,39 @@ def _read_secret(path: Path) -> bytes:
     return found if len(found) == 32 else b""
 
 
-def source_digest(root: Path) -> bytes:
+class SourceDigest(NamedTuple):
     """Every file under cards_src/ and courses/: what a command reads."""
-    return _tree_digest(root, ("cards_src", "courses"))
+
+    total: bytes
+    files: dict[str, bytes]  # path from the project root -> the SHA-256 of the file's bytes
 
 
-def fingerprint(root: Path, command: str, sources: bytes, *args: str) -> str:
+def source_digest(root: Path) -> SourceDigest:
+    total, files = hashlib.sha256(), {}
+    for folder in ("cards_src", "courses"):
+        for path in _files(root, folder):
+            name = path.relative_to(root).as_posix()
+            files[name] = content_digest(path.read_bytes())
+            total.update(name.encode() + b"\0" + files[name])
+    return SourceDigest(total.digest(), files)
+
+
+def content_digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def fingerprint(root: Path, command: str, sources: SourceDigest, *args: str) -> str:
     """The key of a command's report: acudeck's code, the `source_digest` taken before the command
     ran (an edit made while it ran then misses next time), decks/ as it is now, and the arguments.
 
     The outputs in decks/ count by name, size, inode and modification time, as make's targets do:
     a deleted, edited, restored or checked-out deck is a miss, and the largest deck is not read twice
     more per build."""
-    digest = hashlib.sha256(code_version() + sources + f"\0{command}\0{args!r}".encode())
+    digest = hashlib.sha256(code_version() + sources.total + f"\0{command}\0{args!r}".encode())
     for path in _files(root, "decks"):
         stat = path.stat()
         digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size} {stat.st_ino} {stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
-
-
-def _tree_digest(root: Path, folders: tuple[str, ...]) -> bytes:
-    digest = hashlib.sha256()
-    for folder in folders:
-        for path in _files(root, folder):
-            _add(digest, path, root)
-    return digest.digest()
 
 
 def _files(root: Path, folder: str) -> list[Path]:
@@ -163,12 +172,10 @@ class FileCache:
         self.folder = root / CACHE_DIR / "files"
         self.used: set[str] = set()
 
-    def key(self, display: str, raw: bytes, context: bytes) -> str:
-        """`context`: what else the entry depends on (the deck's key, tags and reading)."""
-        digest = hashlib.sha256(code_version())
-        digest.update(display.encode() + b"\0" + context + b"\0")
-        digest.update(raw)
-        return digest.hexdigest()
+    def key(self, display: str, content: bytes, context: bytes) -> str:
+        """`content`: the file's `content_digest`; `context`: what else the entry depends on (the
+        deck's key, tags and reading)."""
+        return hashlib.sha256(code_version() + display.encode() + b"\0" + context + b"\0" + content).hexdigest()
 
     def read(self, key: str) -> bytes | None:
         """The entry's bytes (without its tail), checked against its key and checksum; None when

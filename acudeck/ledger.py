@@ -47,9 +47,6 @@ class Ledger:
         notetypes = [f"{_quote(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
         return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
 
-    def released_card_ids(self) -> set[str]:
-        return {key.split("/", 1)[0] for key in self.hashes}
-
 
 def _block(lines: list[str]) -> str:
     return "{\n  " + ",\n  ".join(lines) + "\n }" if lines else "{}"
@@ -203,7 +200,9 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
 def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, Location], where: Location, ledger_display: str) -> list[Problem]:
     """Released cards that vanished without being retired: their students' progress would be orphaned."""
     problems = []
-    for card_id in sorted(old.released_card_ids() - card_ids - set(retired)):
+    # Most note keys are card ids still in use: only the rest (and compare items' keys) are split.
+    released = {key.split("/", 1)[0] for key in old.hashes.keys() - card_ids}
+    for card_id in sorted(released - card_ids - set(retired)):
         problems.append(
             Problem(
                 where,

@@ -44,6 +44,7 @@ class Project:
     progress: Progress | None = None  # told of each step of a long build: (label, done, total)
     use_cache: bool = False  # read and write card file results in .acudeck-cache/
     jobs: int = 0  # worker processes for parsing card files; 0: one per CPU, 1: none
+    source_digests: dict[str, bytes] = field(default_factory=dict)  # content digests already taken (cache.source_digest)
 
     @property
     def src(self) -> Path:
@@ -148,7 +149,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
             problems.extend(exc.problems)
     wanted = (set(keys) | {s.deck for c in courses for s in c.selections}) if keys else set(deck_folders)
     file_cache = FileCache(project.root) if project.use_cache else None
-    reader = CardFileReader(file_cache, project.jobs)
+    reader = CardFileReader(file_cache, project.jobs, digests=project.source_digests)
     decks = []
     for key, folder in deck_folders.items():
         if key not in wanted:

@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
 
-from .cache import FileCache
+from .cache import FileCache, content_digest
 from .cardfile import CardFile, decode, encode, read_card_file
 from .errors import BuildError, SourceError
 from .format import CARD_FILE_CHECKS, fast_validator_code, has_fast_validator, install_fast_validator
@@ -36,18 +36,24 @@ class CardFileReader:
     cache: FileCache | None = None
     jobs: int = 0  # worker processes; 0: one per CPU, 1: none
     parallel_min_bytes: int = PARALLEL_MIN_BYTES
+    digests: dict[str, bytes] = field(default_factory=dict)  # content digests of files, taken earlier, by displayed path
 
     def __call__(self, paths: list[Path], displays: list[str], context: NoteContext, tick: Callable[[], None] | None = None) -> Iterator[CardFile]:
         pending: list[tuple[int, str, bytes, str]] = []  # (index, display, bytes, cache key) of the misses
         found: dict[int, CardFile] = {}
         for index, (path, display) in enumerate(zip(paths, displays, strict=True)):
+            known = self.cache and self.digests.get(display)
+            hit = self._cached(self.cache.key(display, known, context.fingerprint()), path, display, context) if known else None
+            if hit is not None:  # found by the digest taken before the run: the file is not read again
+                found[index] = hit
+                continue
             try:
                 raw = read_bytes(path, display)
             except SourceError as exc:
                 found[index] = CardFile.of(display, [], list(exc.problems), [])
                 continue
-            key = self.cache.key(display, raw, context.fingerprint()) if self.cache else ""
-            hit = self._cached(key, path, display, context) if self.cache else None
+            key = self.cache.key(display, content_digest(raw), context.fingerprint()) if self.cache else ""
+            hit = self._cached(key, path, display, context) if self.cache and not known else None
             if hit is not None:
                 found[index] = hit
             else:
@@ -78,7 +84,7 @@ class CardFileReader:
         if cards is not None:
             return cards
         raw = read_bytes(path, display)
-        if self.cache.key(display, raw, context.fingerprint()) != key:
+        if self.cache.key(display, content_digest(raw), context.fingerprint()) != key:
             raise BuildError(f"{display}: changed while it was being read; run the command again")
         return parse_encoded(raw, display, context)[1]
 

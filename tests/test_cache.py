@@ -166,7 +166,7 @@ def test_a_damaged_card_file_entry_is_a_miss(project, monkeypatch, damage):
         i = data.index(b"Managing")
         path.write_bytes(data[:i] + b"X" + data[i + 1 :])
     elif damage == "swap":  # a valid entry, but for other bytes than the file has now
-        other = FileCache(project).key("cards_src/sample/cards.yaml", b"cards: []\n", b"")
+        other = FileCache(project).key("cards_src/sample/cards.yaml", cache.content_digest(b"cards: []\n"), b"")
         path.rename(path.with_name(other))
     else:  # the checksum holds, but the entry is not a card file's
         FileCache(project).put(name, marshal.dumps(("not", "a", "card file")))
@@ -390,3 +390,15 @@ def test_cards_asked_for_after_their_file_changed_are_refused(project):
     cards.write_text(cards.read_text().replace("Managing", "Handling"))
     with pytest.raises(BuildError, match=r"^cards_src/sample/cards.yaml: changed while it was being read; run the command again$"):
         _ = deck.cards
+
+
+def test_a_rebuild_reads_only_the_card_files_that_changed(project, monkeypatch):
+    write(project / "cards_src/sample/more.yaml", "cards:\n  - id: q-more\n    type: basic\n    front: What more?\n    back: More.\n")
+    assert run(project).exit_code == 0
+    read = []
+    real = reader.read_bytes
+    monkeypatch.setattr(reader, "read_bytes", lambda path, display: read.append(display) or real(path, display))
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing", "Handling"))
+    assert "(0 added, 1 changed, 0 removed)" in run(project).stdout
+    assert read == ["cards_src/sample/cards.yaml"]
