@@ -21,20 +21,21 @@ class NoteSource(NamedTuple):
     """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item).
 
     A tuple holding its fields as Anki stores them, so that the notes of cached card files load
-    in a single step each and go into the package as they are; `make_note` fills in what is
-    derived from the rest."""
+    in a single step each and go into the package as they are (kept as text, a note whose source
+    quote has curly quotes would take two bytes for every character of every field, and SQLite
+    would keep a UTF-8 copy beside it); `make_note` fills in what is derived from the rest."""
 
     key: str
     guid: str
     card_type: str
-    flds: str  # the fields joined by FIELD_SEPARATOR
+    flds: bytes  # the fields joined by FIELD_SEPARATOR, in UTF-8: what SQLite stores, and as small as it gets
     tags: tuple[str, ...]
     digest: str  # the content hash
     ords: tuple[int, ...]  # the ords of the note's cards, in genanki's order
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return tuple(self.flds.split(FIELD_SEPARATOR))
+        return tuple(self.flds.decode("utf-8").split(FIELD_SEPARATOR))
 
     @property
     def card_id(self) -> str:
@@ -50,7 +51,7 @@ def make_note(key: str, guid: str, card_type: str, fields: tuple[str, ...], tags
         raise ValueError(f"note {key}: a field holds U+001F, which separates fields in Anki")
     parts = (str(SPECS[card_type].model_id), *fields, " ".join(tags), "")
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
-    return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields), tags, digest, card_ords(card_type)(fields))
+    return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields).encode("utf-8"), tags, digest, card_ords(card_type)(fields))
 
 
 class NoteContext(NamedTuple):

@@ -63,7 +63,7 @@ def _models(spec: PackageSpec) -> dict[str, VersionedModel]:
 
 
 # genanki's constant columns as literals: usn -1, csum, flags, data; card usn -1, type, queue, due ... data.
-_NOTE_VALUES = "(?,?,?,?,-1,?,?,?,0,0,'')"
+_NOTE_VALUES = "(?,?,?,?,-1,?,CAST(? AS TEXT),CAST(? AS TEXT),0,0,'')"  # flds and sfld come as UTF-8 bytes
 _CARD_VALUES = "(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')"
 _ROWS_PER_INSERT = 50  # 50 x 7 parameters stays under the 999 that older SQLite builds allow
 
@@ -108,15 +108,18 @@ def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_
     note_ids = list(itertools.accumulate(map((1).__add__, map(len, ords)), initial=first_id))[:-1]
     model_ids = map({card_type: model.model_id for card_type, model in models.items()}.__getitem__, card_types)
     tags = map(_tags, [note.tags for note in notes])
-    sort_fields = map(operator.itemgetter(0), map(operator.methodcaller("partition", FIELD_SEPARATOR), flds))
+    sort_fields = map(operator.itemgetter(0), map(operator.methodcaller("partition", _SEPARATOR), flds))
     note_rows = zip(note_ids, [note.guid for note in notes], model_ids, spec.mods, tags, flds, sort_fields, strict=True)
     card_rows = [(note_id + 1 + k, note_id, did, card_ord, mod) for note_id, mod, note_ords in zip(note_ids, spec.mods, ords, strict=True) for k, card_ord in enumerate(note_ords)]
     return note_rows, card_rows
 
 
-def _check_fields(notes: list[NoteSource], flds: list[str], counts: list[int]) -> None:
+_SEPARATOR = FIELD_SEPARATOR.encode()
+
+
+def _check_fields(notes: list[NoteSource], flds: list[bytes], counts: list[int]) -> None:
     """Each note has its type's number of fields: one separator fewer (counted by a map over C)."""
-    separators = list(map(operator.methodcaller("count", FIELD_SEPARATOR), flds))
+    separators = list(map(operator.methodcaller("count", _SEPARATOR), flds))
     expected = [count - 1 for count in counts]
     if separators != expected:
         note, count = next((note, count + 1) for note, found, count in zip(notes, separators, expected, strict=True) if found != count)

@@ -184,7 +184,7 @@ def test_a_note_that_would_shift_anki_fields_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"^note bad: a field holds U\+001F, which separates fields in Anki$"):
         note("bad", "basic", "Front\x1fhalf", "Back", "", "")
     made = note("bad", "basic", "Front", "Back", "", "")
-    for flds in ["Front\x1fhalf\x1fBack\x1f\x1f", "Front\x1fBack\x1f"]:
+    for flds in [b"Front\x1fhalf\x1fBack\x1f\x1f", b"Front\x1fBack\x1f"]:
         spec = make_spec([*EDGE_NOTES, made._replace(flds=flds)])
         with pytest.raises(ValueError, match=r"^note bad: its fields do not make the 4 fields of its note type$"):
             _write_collection(spec, str(tmp_path / f"{len(flds)}.anki2"))
