@@ -101,15 +101,15 @@ def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_
     notes = spec.notes
     if any(model.sort_field_index != 0 for model in models.values()):
         raise ValueError("every note type sorts by its first field")
-    card_types = [note.card_type for note in notes]
-    flds = [note.flds for note in notes]
-    _check_fields(notes, flds, [len(models[card_type].fields) for card_type in card_types])
-    ords = [note.ords for note in notes]
+    if not notes:
+        return iter(()), []
+    _, guids, card_types, flds, tags, _, ords = zip(*notes, strict=True)  # the columns, transposed in C
+    separators = {card_type: len(model.fields) - 1 for card_type, model in models.items()}
+    _check_fields(notes, flds, list(map(separators.__getitem__, card_types)))
     note_ids = list(itertools.accumulate(map((1).__add__, map(len, ords)), initial=first_id))[:-1]
     model_ids = map({card_type: model.model_id for card_type, model in models.items()}.__getitem__, card_types)
-    tags = map(_tags, [note.tags for note in notes])
     sort_fields = map(operator.itemgetter(0), map(operator.methodcaller("partition", _SEPARATOR), flds))
-    note_rows = zip(note_ids, [note.guid for note in notes], model_ids, spec.mods, tags, flds, sort_fields, strict=True)
+    note_rows = zip(note_ids, guids, model_ids, spec.mods, map(_tags, tags), flds, sort_fields, strict=True)
     card_rows = [(note_id + 1 + k, note_id, did, card_ord, mod) for note_id, mod, note_ords in zip(note_ids, spec.mods, ords, strict=True) for k, card_ord in enumerate(note_ords)]
     return note_rows, card_rows
 
@@ -117,12 +117,11 @@ def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_
 _SEPARATOR = FIELD_SEPARATOR.encode()
 
 
-def _check_fields(notes: list[NoteSource], flds: list[bytes], counts: list[int]) -> None:
-    """Each note has its type's number of fields: one separator fewer (counted by a map over C)."""
-    separators = list(map(operator.methodcaller("count", _SEPARATOR), flds))
-    expected = [count - 1 for count in counts]
-    if separators != expected:
-        note, count = next((note, count + 1) for note, found, count in zip(notes, separators, expected, strict=True) if found != count)
+def _check_fields(notes: list[NoteSource], flds: tuple[bytes, ...], expected: list[int]) -> None:
+    """Each note has its type's number of fields: that many separators and one more (counted by a map over C)."""
+    found = list(map(operator.methodcaller("count", _SEPARATOR), flds))
+    if found != expected:
+        note, count = next((note, want + 1) for note, got, want in zip(notes, found, expected, strict=True) if got != want)
         raise ValueError(f"note {note.key}: its fields do not make the {count} fields of its note type")
 
 
