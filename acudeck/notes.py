@@ -20,10 +20,10 @@ FIELD_SEPARATOR = "\x1f"  # how Anki joins a note's fields; the YAML reader refu
 class NoteSource(NamedTuple):
     """One Anki note: `key` names it in the ledger (the card id, or `id/item` for a compare item).
 
-    A tuple holding its fields as Anki stores them, so that the notes of cached card files load
-    in a single step each and go into the package as they are (kept as text, a note whose source
-    quote has curly quotes would take two bytes for every character of every field, and SQLite
-    would keep a UTF-8 copy beside it); `make_note` fills in what is derived from the rest."""
+    A tuple, so that the notes of cached card files load in one step each. The fields are kept as
+    Anki stores them, joined and in UTF-8, and go into the package as they are: as text, a note
+    with one curly quote would take two bytes for every character, and SQLite would keep a UTF-8
+    copy beside it. `make_note` fills in what is derived from the rest."""
 
     key: str
     guid: str

@@ -1,8 +1,8 @@
 """Writing and reading .apkg files: reproducible bytes, and never a half-written file.
 
-genanki writes the schema, note types and deck; the notes and cards are inserted here with one
-`executemany` each, because genanki writes them one `execute` per row: the rows are the ones
-genanki writes, which tests/test_package.py checks against genanki itself.
+genanki writes the schema, note types and deck; the notes and cards are inserted here, fifty rows
+to a statement, because genanki writes them one `execute` per row: the rows are the ones genanki
+writes, which tests/test_package.py checks against genanki itself.
 """
 
 from __future__ import annotations

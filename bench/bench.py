@@ -5,15 +5,16 @@
     python bench/bench.py --sizes 10000         # any comma-separated sizes
     python bench/bench.py --floor DIR           # (internal) run the floor program on DIR
 
-Every step runs in a fresh Python process, three times by default (--repeat); wall time is
+Every step runs in a fresh Python process. The steps run in rounds, three by default
+(--repeat), so that a drift in the machine's speed touches every step alike; wall time is
 measured with time.perf_counter around the child, and the table shows each step's median. One
-more run of each step measures memory only: the largest single process (os.wait4's max RSS,
-which covers the worker processes acudeck starts too) and, on Linux, the sampled sum over the
-child and its workers ("all MB", proportional set sizes, so that pages a worker shares with its
-parent count once). Sampling /proc slows the processes it reads, so that run is not timed.
-acudeck's modules are byte-compiled first, as pip compiles an installed package's. The
-synthetic source trees are deterministic (seeded) and live in a temporary folder that is
-removed afterwards (--keep keeps it).
+more round measures memory only: the largest single process (os.wait4's max RSS, which covers
+the worker processes acudeck starts too) and, on Linux, the sampled sum over the child and its
+workers ("all MB", proportional set sizes, so that pages a worker shares with its parent count
+once). Sampling /proc slows the processes it reads, so that round is not timed. acudeck's
+modules are byte-compiled first, as pip compiles an installed package's. The synthetic source
+trees are deterministic (seeded) and live in a temporary folder that is removed afterwards
+(--keep keeps it).
 """
 
 from __future__ import annotations
@@ -310,33 +311,39 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool, repeat: int = 3) -> dic
         n_files = len(list((root / "cards_src" / DECK_KEY).glob("part-*.yaml")))
         print(f"\n== {n_cards:,} cards in {n_files} files (generated in {time.perf_counter() - t0:.1f} s, {root})", flush=True)
         acudeck = [sys.executable, str(BUILD_PY), "-C", str(root)]
-        results: dict[str, Result] = {}
-
-        def step(name: str, argv: list[str], before=None) -> None:
-            runs = []
-            for i in range(repeat + 1):  # the last run only samples memory
-                if before:
-                    before()
-                runs.append(run(name, argv, logs, sample=i == repeat))
-            timed = runs[:-1]
-            results[name] = r = combined(timed, runs)
-            spread = f" ({min(x.seconds for x in timed):.2f}-{max(x.seconds for x in timed):.2f})" if repeat > 1 else ""
-            print(f"   {name:<26} {r.seconds:8.2f} s{spread} {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
 
         def edit() -> None:
             subprocess.run([sys.executable, str(Path(__file__).resolve()), "--edit", str(root)], check=True)
 
-        step("floor", [sys.executable, str(Path(__file__).resolve()), "--floor", str(root)])
-        if no_cache:
-            step("cold build (--no-cache)", [*acudeck, "build", "--no-cache"], lambda: reset(root))
-        else:
-            step("cold build (no cache yet)", [*acudeck, "build"], lambda: reset(root))
-        step("cold build with cache", [*acudeck, "build"], lambda: reset(root))
-        step("rebuild, nothing changed", [*acudeck, "build"])
-        step("rebuild, one card edited", [*acudeck, "build"], edit)
-        # A check that passed is replayed next time; each measured one checks for real.
-        step("check", [*acudeck, "check"], lambda: (root / CACHE_DIR / "check.json").unlink(missing_ok=True))
-        step("--help", [sys.executable, str(BUILD_PY), "--help"])
+        def forget_check() -> None:  # a check that passed is replayed next time; each measured one checks for real
+            (root / CACHE_DIR / "check.json").unlink(missing_ok=True)
+
+        cold = "cold build (--no-cache)" if no_cache else "cold build (no cache yet)"
+        # In order, as a round: each one leaves what the next needs (a built deck and its cache).
+        steps = [
+            ("floor", [sys.executable, str(Path(__file__).resolve()), "--floor", str(root)], None),
+            (cold, [*acudeck, "build", *(["--no-cache"] if no_cache else [])], lambda: reset(root)),
+            ("cold build with cache", [*acudeck, "build"], lambda: reset(root)),
+            ("rebuild, nothing changed", [*acudeck, "build"], None),
+            ("rebuild, one card edited", [*acudeck, "build"], edit),
+            ("check", [*acudeck, "check"], forget_check),
+            ("--help", [sys.executable, str(BUILD_PY), "--help"], None),
+        ]
+        # Whole rounds rather than each step `repeat` times in a row: the machine's own speed drifts,
+        # and a ratio of two steps (one-edit rebuild to cold build) should see the same drift in both.
+        # The last round only samples memory.
+        runs: dict[str, list[Result]] = {name: [] for name, _, _ in steps}
+        for i in range(repeat + 1):
+            for name, argv, before in steps:
+                if before:
+                    before()
+                runs[name].append(run(name, argv, logs, sample=i == repeat))
+        results: dict[str, Result] = {}
+        for name, all_runs in runs.items():
+            timed = all_runs[:-1]
+            results[name] = r = combined(timed, all_runs)
+            spread = f" ({min(x.seconds for x in timed):.2f}-{max(x.seconds for x in timed):.2f})" if repeat > 1 else ""
+            print(f"   {name:<26} {r.seconds:8.2f} s{spread} {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
         return results
     finally:
         if keep:
