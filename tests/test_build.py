@@ -238,3 +238,22 @@ def test_progress_reports_every_card_file(project):
     write(project / "cards_src/sample/more.yaml", "cards:\n  - {id: z, type: basic, front: Z?, back: Z.}\n")
     build(Project(project, progress=lambda label, done, total: seen.append((label, done, total))), now=1_700_000_000)
     assert seen == [("reading sample", 1, 2), ("reading sample", 2, 2), ("writing decks", 1, 1)]
+
+
+def test_a_build_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(project, monkeypatch):
+    import gc
+
+    from acudeck import project as project_module
+
+    seen = []
+    real = project_module.stamp
+    monkeypatch.setattr(project_module, "stamp", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    assert gc.isenabled()
+    build(Project(project), now=1_700_000_000)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        build(Project(project), now=1_700_000_000)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
