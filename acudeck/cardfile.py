@@ -10,45 +10,14 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import text
+from .card import CardSource
+from .cardtypes import card_type
 from .errors import Location, Problem, SourceError
-from .format import card_fields, schema_errors
-from .notes import NoteContext, NoteSource, card_notes
+from .format import schema_errors
+from .notes import NoteContext, NoteSource
 from .yamlfile import YamlDocument, decode_text, parse_yaml
-
-Position = tuple[int, int]  # (line, col) in the card's file
-
-
-@dataclass(slots=True)
-class CardSource:
-    """One card as written, with its Markdown already rendered to safe HTML."""
-
-    id: str
-    type: str
-    fields: dict[str, object]  # the type's own fields as written; `items` stays a mapping
-    html: dict[str, object]  # the same fields rendered; `items` maps item to rendered value
-    extra: str  # rendered, "" when absent
-    extra_text: str  # as written
-    tags: tuple[str, ...]
-    sources: tuple[str, ...]  # verbatim quotes from the reading
-    reference: str | None
-    path: str  # the file, as shown in messages
-    positions: dict[str, Position]  # "" -> the card itself; each key -> its value
-    image_refs: tuple[tuple[str, int, int], ...] = ()  # (file name, line, col), checked against media/ per deck
-
-    @property
-    def location(self) -> Location:
-        return Location(self.path, *self.positions[""])
-
-    @property
-    def field_locations(self) -> dict[str, Location]:
-        return {key: Location(self.path, *at) for key, at in self.positions.items() if key}
-
-    @property
-    def images(self) -> list[tuple[str, Location]]:
-        return [(name, Location(self.path, line, col)) for name, line, col in self.image_refs]
 
 
 class CardFile:
@@ -73,8 +42,8 @@ class CardFile:
 
     @classmethod
     def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource]) -> CardFile:
-        prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_prompts(card)]
-        images = [(i, *ref) for i, card in enumerate(cards) for ref in card.image_refs]
+        prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_type(card.type).prompts(card)]
+        images = [(i, *ref) for i, card in enumerate(cards) for ref in _media_refs(card)]
         return cls(path, problems, notes, [card.id for card in cards], prompts, images, cards)
 
     @property
@@ -94,22 +63,10 @@ class CardFile:
         return isinstance(other, CardFile) and self._compared() == other._compared()
 
 
-def card_prompts(card: CardSource) -> list[tuple[str, str]]:
-    """What each of the card's questions shows, as (description, normalised text)."""
-    f = card.fields
-    if card.type == "basic":
-        return [("front", normalize(f["front"]))]
-    if card.type == "reversed":
-        return [("front", normalize(f["front"])), ("back", normalize(f["back"]))]
-    if card.type == "cloze":
-        return [("text", normalize(f["text"]))]
-    if card.type == "point":
-        return [("point", normalize(f["point"])), ("muscle", normalize(f["muscle"]))]
-    aspect = normalize(f["aspect"])
-    found = []
-    for item, value in f["items"].items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize(value)}")]
-    return found
+def _media_refs(card: CardSource) -> list[tuple[str, int, int]]:
+    """The images of the card's Markdown, then the media its type uses, at the card's place."""
+    line, col = card.positions[""]
+    return [*card.image_refs, *((name, line, col) for name in card_type(card.type).media(card))]
 
 
 def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
@@ -128,7 +85,7 @@ def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
                 source = _card_from(card, doc, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
-    return CardFile.of(display, cards, problems, [note for card in cards for note in card_notes(card, context)])
+    return CardFile.of(display, cards, problems, [note for card in cards for note in card_type(card.type).notes(card, context)])
 
 
 def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDocument | None:
@@ -158,29 +115,23 @@ def render_field(value: str, where: Location, problems: list[Problem], images: l
 
 
 def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> CardSource | None:
-    card_type = card["type"]
+    kind = card_type(card["type"])
     before = len(problems)
     positions = {key: doc.values.get(trail + (key,), doc.values[trail]) for key in card}
     positions[""] = doc.values[trail]
     images: list = []
     html: dict[str, object] = {}
-    names = card_fields(card_type)
-    for name in names:
-        value = card[name]
-        if name == "items":
-            html[name] = {item: render_field(v, doc.at(trail + (name, item)), problems, images, doc).html for item, v in value.items()}
-            _check_items(value, doc, trail + (name,), problems)
+    for field in kind.FIELDS:
+        value = card[field.name]
+        if field.mapping:
+            html[field.name] = {item: render_field(v, doc.at(trail + (field.name, item)), problems, images, doc).html for item, v in value.items()}
         else:
-            html[name] = render_field(value, Location(doc.path, *positions[name]), problems, images, doc).html
-    if card_type == "cloze":
-        _check_cloze(card["text"], Location(doc.path, *positions["text"]), problems)
+            html[field.name] = render_field(value, Location(doc.path, *positions[field.name]), problems, images, doc).html
     extra = render_field(card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc).html if "extra" in card else ""
-    if len(problems) > before:
-        return None
-    return CardSource(
+    source = CardSource(
         id=card["id"],
-        type=card_type,
-        fields={name: card[name] for name in names},
+        type=card["type"],
+        fields={field.name: card[field.name] for field in kind.FIELDS},
         html=html,
         extra=extra,
         extra_text=card.get("extra", ""),
@@ -191,37 +142,14 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
         positions=positions,
         image_refs=tuple(images),
     )
+    problems += kind.check(source, lambda inner: doc.at(trail + inner))
+    return None if len(problems) > before else source
 
 
 def _quotes(value: str | list | None) -> tuple[str, ...]:
     if value is None:
         return ()
     return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:
-    numbers = text.cloze_numbers(value)
-    if not numbers:
-        problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
-    elif numbers != list(range(1, len(numbers) + 1)):
-        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-        gap = ", ".join(f"c{n}" for n in missing) or "c1"
-        problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
-
-
-def _check_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
-    seen: dict[str, str] = {}
-    for item, value in items.items():
-        key = normalize(value)
-        if key in seen:
-            problems.append(Problem(doc.at(trail + (item,)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
-        else:
-            seen[key] = item
-
-
-def normalize(value: str) -> str:
-    """Text as a student would compare it: case and runs of spaces ignored."""
-    return " ".join(value.casefold().split())
 
 
 # --------------------------------------------------------------------------- the cached form

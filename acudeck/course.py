@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .card import CardSource
+from .cardtypes import card_type
 from .errors import Location, Problem, SourceError
 from .format import validate
-from .notes import NoteSource, card_notes
-from .source import CardSource, DeckSource, display_path
+from .notes import NoteSource
+from .source import DeckSource, display_path
 from .yamlfile import YamlDocument, load_yaml
 
 COURSE_DIR = "courses"
@@ -102,7 +104,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
         for card in deck.cards:
             if card.id not in ids:
                 continue
-            notes.extend((deck.key, note) for note in card_notes(card, deck.note_context()))
+            notes.extend((deck.key, note) for note in card_type(card.type).notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
                 if name in media and media[name].read_bytes() != path.read_bytes():

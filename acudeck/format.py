@@ -1,7 +1,4 @@
-"""The source format: the JSON Schemas in `schema/` define it, and this module checks files against them.
-
-The schemas are the one definition of what a deck file and a card file may hold; editors read the
-same files (see the `yaml-language-server` line at the top of each source file).
+"""Checking source files against the JSON Schemas of the format (`acudeck.schema` defines them).
 
 Two validators read the same schema files: fastjsonschema compiles them into Python code and accepts a
 valid file quickly; only a file it rejects goes to jsonschema, whose errors carry the paths and keywords
@@ -18,15 +15,18 @@ from importlib import resources
 from types import CodeType
 from typing import Any
 
+from .cardtypes import CARD_TYPES
 from .errors import Problem
+from .schema import generated
 from .yamlfile import YamlDocument
-
-CARD_TYPES = ("basic", "reversed", "cloze", "point", "compare")
 
 
 @cache
 def load_schema(name: str) -> dict:
-    """`name` is 'cards' or 'deck'."""
+    """`name` is 'cards', 'deck' or 'course'."""
+    found = generated().get(name)
+    if found is not None:
+        return found
     return json.loads(resources.files("acudeck.schema").joinpath(f"{name}.schema.json").read_text("utf-8"))
 
 
@@ -105,12 +105,6 @@ def as_draft7(schema: Any) -> Any:
     if isinstance(schema.get("pattern"), str):
         schema["pattern"] = re.sub(r"(?<!\\)\$", lambda _: r"(?=\n?\Z)", schema["pattern"])
     return schema
-
-
-def card_fields(card_type: str) -> tuple[str, ...]:
-    """The type's own fields, in the order the note type stores them (`id` and `type` left out)."""
-    required = load_schema("cards")["$defs"][card_type]["required"]
-    return tuple(key for key in required if key not in ("id", "type"))
 
 
 def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BuildError, Location, Problem
-from .notes import NoteSource
-from .notetypes import SPECS, content_fingerprint, schema_fingerprint
+from .notetypes import NoteTypeSpec, content_fingerprint, schema_fingerprint
 
 if TYPE_CHECKING:
     from .cache import FileCache
+    from .notes import NoteSource
 
 FORMAT = 1
 _quote = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
@@ -159,8 +160,16 @@ class Stamped:
         return max([*self.mods.values(), *self.notetype_mods.values(), 0])
 
 
-def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
-    """Give every note a mod: the ledger's while its content is unchanged, else a newer one."""
+def note_digest(model_id: int, fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
+    """A note's content hash: everything it carries into a collection besides its mod. A note
+    whose digest differs from its ledger entry has changed, and gets a newer mod."""
+    parts = (str(model_id), *fields, " ".join(tags), "")
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec]) -> Stamped:
+    """Give every note a mod: the ledger's while its content is unchanged, else a newer one.
+    `note_types`: each card type's note type (cardtypes.NOTE_TYPES)."""
     keys = [note.key for note in notes]
     hashes = dict(zip(keys, [note.digest for note in notes], strict=True))
     # Set operations on the whole ledger instead of a loop over every note: a rebuild usually changes a few.
@@ -179,7 +188,7 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
             mods[key] = now
     new = Ledger(hashes, mods)
     for card_type in sorted({note.card_type for note in notes}):
-        spec = SPECS[card_type]
+        spec = note_types[card_type]
         mid = str(spec.model_id)
         digest, schema = content_fingerprint(spec), schema_fingerprint(spec)
         entry = old.notetypes.get(mid)

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import genanki
 
+from .cardtypes import note_type
 from .deflate import ParallelCompressor
 from .notes import FIELD_SEPARATOR, NoteSource
-from .notetypes import SPECS, VersionedModel, genanki_model
+from .notetypes import VersionedModel, genanki_model
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # 65k notes, a 56 MB db: level 1 zips it in 0.28 s to 9.6 MB, level 6 in 1.0 s to 8.7 MB, level 9 in 4.0 s to 8.7 MB
@@ -56,8 +57,8 @@ def _models(spec: PackageSpec) -> dict[str, VersionedModel]:
     models = {}
     for note in spec.notes:
         if note.card_type not in models:
-            model = genanki_model(note.card_type)
-            model.mod = spec.notetype_mods[SPECS[note.card_type].model_id]
+            model = genanki_model(note_type(note.card_type))
+            model.mod = spec.notetype_mods[model.model_id]
             models[note.card_type] = model
     return models
 

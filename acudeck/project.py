@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import FileCache
+from .cardtypes import NOTE_TYPES
 from .course import CourseSource, course_notes, find_courses, load_course
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
-from .notetypes import SPECS
 from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, find_decks, load_deck
@@ -89,7 +89,7 @@ class CoursePlan:
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
         mods = [stamps[deck_key].mods[note.key] for deck_key, note in self.notes]
-        used = {SPECS[note.card_type].model_id for _, note in self.notes}
+        used = {NOTE_TYPES[note.card_type].model_id for _, note in self.notes}
         notetype_mods = {mid: max(s.notetype_mods.get(mid, 0) for s in stamps.values()) for mid in used}
         return PackageSpec(
             deck_name=self.course.name,
@@ -187,7 +187,7 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
     every package and ledger is renamed into place only once all of them are written."""
     now = int(time.time()) if now is None else now
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
     results = []
     with Staging() as staging:
         for done, deck_plan in enumerate(plan.decks, 1):
@@ -280,7 +280,7 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
 def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
     """Everything `build` would change or refuse, without writing anything."""
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
     problems: list[Problem] = []
     stale_decks = set()
     for deck_plan in plan.decks:

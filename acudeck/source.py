@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cardfile import CardFile, CardSource, render_field, validated
+from .card import CardSource
+from .cardfile import CardFile, render_field, validated
+from .cardtypes import card_type
 from .errors import Location, Problem, SourceError
 from .notes import NoteContext, NoteSource
 from .reader import CardFileReader
@@ -167,14 +169,7 @@ def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problem
             if other_file is card_file and other_index == index:
                 continue
             card, other = card_file.cards[index], other_file.cards[other_index]
-            if card.type == "point" and what == "muscle":
-                message = (
-                    f"muscle '{card.fields['muscle']}' is also the muscle of card '{other.id}' ({other.location}); "
-                    "the muscle-to-point card would have two answers: write one card whose point names both"
-                )
-            else:
-                message = f"the {what} of card '{card.id}' is the same as the {other_what} of card '{other.id}' ({other.location}); students cannot tell the two questions apart"
-            problems.append(Problem(card.location, message))
+            problems.append(Problem(card.location, card_type(card.type).duplicate_message(card, what, other, other_what)))
 
 
 def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:

@@ -123,8 +123,24 @@ def plain(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-_CLOZE = re.compile(r"\{\{c(\d+)::")
+# A cloze deletion as Anki and genanki find one: {{c<number>::<answer>}} or {{c<number>::<answer>::<hint>}}.
+CLOZE_DELETION = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
+
+
+def cloze_card_numbers(text: str) -> list[int]:
+    """The number of every deletion, in order, repeats included."""
+    return [int(match.group(1)) for match in CLOZE_DELETION.finditer(text)]
 
 
 def cloze_numbers(text: str) -> list[int]:
-    return sorted({int(n) for n in _CLOZE.findall(text)})
+    return sorted(set(cloze_card_numbers(text)))
+
+
+def cloze_answer(deletion: re.Match[str]) -> str:
+    """The answer of a CLOZE_DELETION match, without its hint."""
+    return deletion.group(2).split("::", 1)[0]
+
+
+def normalize_prompt(value: str) -> str:
+    """A question as a student would compare it: case and runs of spaces ignored."""
+    return " ".join(value.casefold().split())

@@ -172,11 +172,13 @@ def test_retired_id_can_never_be_used_again(project):
 
 
 def test_changing_a_note_type_schema_under_the_same_id_is_refused(project, monkeypatch):
-    from acudeck import notetypes
+    from dataclasses import replace
+
+    from acudeck import cardtypes
 
     assert run(project).exit_code == 0
-    spec = notetypes.SPECS["basic"]
-    monkeypatch.setitem(notetypes.SPECS, "basic", notetypes.NoteTypeSpec("basic", spec.model_id, spec.name, (*spec.fields, "Hint"), spec.templates))
+    spec = cardtypes.NOTE_TYPES["basic"]
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(spec, fields=(*spec.fields, "Hint")))
     result = run(project, "build", "--no-cache")  # the change is in memory only, where the cache cannot see it
     assert result.exit_code == 1
     assert "changed its fields or templates since the last build" in result.stderr

@@ -12,9 +12,10 @@ import genanki
 import pytest
 
 from acudeck import deflate, package
+from acudeck.cardtypes import NOTE_TYPES as SPECS
+from acudeck.cardtypes import card_type as registered_type
 from acudeck.deflate import ParallelCompressor
 from acudeck.notes import NoteSource, make_note, note_guid
-from acudeck.notetypes import SPECS
 from acudeck.package import ZIP_LEVEL, PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
 from acudeck.project import describe_differences
 from acudeck.source import load_deck
@@ -59,7 +60,7 @@ def make_spec(notes: list[NoteSource], media: dict[str, Path] | None = None) -> 
 
 
 def note(key: str, card_type: str, *fields: str, tags: tuple[str, ...] = ("test",)) -> NoteSource:
-    return make_note(key, note_guid("package", key), card_type, fields, tags)
+    return make_note(key, note_guid("package", key), card_type, SPECS[card_type].model_id, fields, tags, registered_type(card_type).card_ords(fields))
 
 
 # Cloze numbers out of order, past 9, repeated, c0, none at all; a reversed note with an empty back (one card);

@@ -1,0 +1,119 @@
+"""The source format: the JSON Schemas of card files, deck files and course files.
+
+This module is the one definition of the format. The card types' parts come from the card type
+registry (each type declares its fields); `python build.py schema` writes the `*.schema.json` files
+beside this module, which editors read (see the `yaml-language-server` line at the top of each
+source file), and a test fails when the committed files differ from what it writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..cardtypes import CARD_TYPES, REGISTRY
+
+SCHEMA_NAMES = ("cards", "deck", "course")
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SLUG = "^[a-z0-9]+(-[a-z0-9]+)*(?!\\n)$"
+TAG = '^[^\\s"]+(?!\\n)$'
+
+
+def _common_card_properties() -> dict[str, Any]:
+    """The fields every card type takes besides its own."""
+    return {
+        "extra": {"$ref": "#/$defs/text", "description": "Shown on the back: context, a mnemonic."},
+        "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}, "description": "Tags added to the deck's default tags."},
+        "source": {"$ref": "#/$defs/quotes"},
+        "reference": {
+            "$ref": "#/$defs/text",
+            "maxLength": 300,
+            "description": "The work the source quote comes from, when it is not the deck's reading.",
+        },
+    }
+
+
+def _type_schema(name: str) -> dict[str, Any]:
+    kind = REGISTRY[name]
+    own = {field.name: field.schema for field in kind.FIELDS}
+    return {
+        "type": "object",
+        "required": ["id", "type", *own],
+        "properties": {"id": {"$ref": "#/$defs/id"}, "type": {"const": kind.NAME, "description": kind.SUMMARY}, **own, **_common_card_properties()},
+        "additionalProperties": False,
+        "examples": [{"id": f"example-{kind.NAME}", "type": kind.NAME, **{field.name: field.schema["examples"][0] for field in kind.FIELDS}}],
+    }
+
+
+def _any_card_schema() -> dict[str, Any]:
+    branches = [{"if": {"type": "object", "properties": {"type": {"const": name}}, "required": ["type"]}, "then": {"$ref": f"#/$defs/{name}"}} for name in CARD_TYPES]
+    return {
+        "type": "object",
+        "required": ["id", "type"],
+        "properties": {"type": {"enum": list(CARD_TYPES)}},
+        "allOf": branches,
+        "description": "One flashcard; its type decides which fields it has.",
+    }
+
+
+def cards_schema() -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        "id": {
+            "type": "string",
+            "pattern": SLUG,
+            "maxLength": 80,
+            "description": "A slug, unique in its deck and never reused: the note's identity in students' collections.",
+        },
+        "text": {"type": "string", "pattern": "\\S", "description": "Markdown (CommonMark); raw HTML is shown as text."},
+        "tag": {"type": "string", "pattern": TAG, "maxLength": 100, "description": "An Anki tag; '::' makes a hierarchy."},
+        "items": {
+            "type": "object",
+            "minProperties": 2,
+            "maxProperties": 12,
+            "additionalProperties": {"$ref": "#/$defs/text"},
+            "propertyNames": {"pattern": "\\S", "maxLength": 100},
+            "description": "Each compared thing mapped to its value for this aspect.",
+        },
+        **{name: _type_schema(name) for name in CARD_TYPES},
+        "card": _any_card_schema(),
+        "quotes": {
+            "type": ["string", "array"],
+            "pattern": "\\S",
+            "maxLength": 400,
+            "minItems": 1,
+            "maxItems": 5,
+            "items": {"$ref": "#/$defs/text", "maxLength": 400},
+            "description": "A short verbatim quote from the reading that supports the card, or a list of them (a compare card may need one per item).",
+        },
+    }
+    return {
+        "$schema": DRAFT,
+        "title": "acudeck card file",
+        "description": "A file of flashcards in a deck folder under cards_src/.",
+        "type": "object",
+        "required": ["cards"],
+        "additionalProperties": False,
+        "properties": {"cards": {"type": "array", "items": {"$ref": "#/$defs/card"}}},
+        "$defs": defs,
+    }
+
+
+def schema_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write every schema into `folder`; return the files whose text changed."""
+    changed = []
+    for name, schema in generated().items():
+        path = folder / f"{name}.schema.json"
+        text = schema_text(schema)
+        if not path.is_file() or path.read_text("utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def generated() -> dict[str, dict[str, Any]]:
+    return {"cards": cards_schema()}

@@ -1,0 +1,81 @@
+"""cloze: one card per deletion number, c1, c2, ..."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import text
+from ..errors import Problem
+from ..notetypes import NoteTypeSpec
+from . import common
+from .protocol import Field
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..card import CardSource
+    from ..errors import Location
+    from ..notes import NoteContext, NoteSource
+
+NAME = "cloze"
+SUMMARY = "One card per deletion number."
+LABEL = "Cloze"
+FIELDS = (
+    Field(
+        "text",
+        common.text_field("Text with cloze deletions {{c1::...}}, numbered from c1 without gaps.", "Filiform needles are {{c1::solid}} and come to a {{c2::fine tip}}."),
+    ),
+)
+_SIDE = '<div class="prompt">{{cloze:Text}}</div>'
+NOTE_TYPE = NoteTypeSpec(
+    model_id=1795201103,
+    name="acudeck Cloze",
+    fields=("Text", "Extra", "Source"),
+    templates=({"name": "Cloze", "qfmt": _SIDE, "afmt": _SIDE + common.BACK_FOOTER},),
+    cloze=True,
+)
+
+
+def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
+    numbers = text.cloze_numbers(card.text("text"))
+    if not numbers:
+        return [Problem(at(("text",)), "cloze text has no deletion such as {{c1::...}}")]
+    if numbers != list(range(1, len(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        gap = ", ".join(f"c{n}" for n in missing) or "c1"
+        return [Problem(at(("text",)), f"cloze numbers must run c1, c2, ... without gaps; missing {gap}")]
+    return []
+
+
+def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
+    own = (card.rendered("text"),)
+    return [common.note(NAME, NOTE_TYPE, card, context, card.id, own, card_ords(own))]
+
+
+def prompts(card: CardSource) -> list[tuple[str, str]]:
+    return [common.prompt("text", card.text("text"))]
+
+
+def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:
+    return common.same_question(card, what, other, other_what)
+
+
+def export_rows(card: CardSource) -> list[tuple[str, str]]:
+    return [(card.text("text"), card.text("text"))]
+
+
+def study_sheet(card: CardSource) -> list[str]:
+    return [f"- {text.CLOZE_DELETION.sub(lambda m: f'**{text.cloze_answer(m)}**', card.text('text'))}", ""]
+
+
+def media(card: CardSource) -> list[str]:
+    return []
+
+
+def card_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
+    # The same set operations as genanki's `Note._cloze_cards`: a set of ints does not iterate in
+    # sorted order (c9 before c1, say), and the order decides the card ids.
+    # tests/test_cardtypes.py checks the result against genanki's own.
+    ords: set[int] = set()
+    ords.update(number - 1 for number in text.cloze_card_numbers(fields[0]) if number > 0)
+    return tuple(ords)
