@@ -270,6 +270,25 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
     click.echo(f"rendered: {_rel(target, root)}", err=True)
 
 
+@cli.command()
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path), help="Write them into this folder [default: acudeck/schema/ beside the code].")
+def schema(folder: Path | None) -> None:
+    """Write the JSON Schemas of the source format (card, deck and course files), generated from the
+    card types, for the build and for editors.
+
+    \b
+    Examples:
+      python build.py schema
+      python build.py schema --write schemas/
+    """
+    from .schema import SCHEMA_FOLDER, write_schemas
+
+    target = folder or SCHEMA_FOLDER
+    written = _run(lambda: write_schemas(target))
+    for path, changed in written:
+        click.echo(f"{_rel(path, Path.cwd())}: {'written' if changed else 'unchanged'}")
+
+
 def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 

@@ -22,7 +22,7 @@ _STYLE = re.compile(r"<style>.*?</style>", re.S)
 @dataclass
 class RenderedCard:
     guid: str
-    note_type: str
+    note_type: str  # the card type's preview label, or the note type's name when no card type has it
     template: str
     tags: list[str]
     question: str
@@ -46,7 +46,7 @@ def render_package(apkg: Path) -> list[RenderedCard]:
                 cards.append(
                     RenderedCard(
                         guid=note.guid,
-                        note_type=note.note_type()["name"],
+                        note_type=_label(note.mid, note.note_type()),
                         template=card.template()["name"],
                         tags=list(note.tags),
                         question=_STYLE.sub("", card.question()),
@@ -56,6 +56,13 @@ def render_package(apkg: Path) -> list[RenderedCard]:
             return cards
         finally:
             col.close()
+
+
+def _label(model_id: int, note_type: dict | None) -> str:
+    from .cardtypes import REGISTRY
+
+    labels = {kind.NOTE_TYPE.model_id: kind.LABEL for kind in REGISTRY.values()}
+    return labels.get(model_id) or str((note_type or {}).get("name", "?"))
 
 
 def preview_page(title: str, css: str, cards: list[RenderedCard]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..cardtypes import CARD_TYPES, REGISTRY
 
-SCHEMA_NAMES = ("cards", "deck", "course")
+SCHEMA_FOLDER = Path(__file__).parent
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SLUG = "^[a-z0-9]+(-[a-z0-9]+)*(?!\\n)$"
 TAG = '^[^\\s"]+(?!\\n)$'
@@ -103,16 +103,18 @@ def schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_schemas(folder: Path) -> list[Path]:
-    """Write every schema into `folder`; return the files whose text changed."""
-    changed = []
+def write_schemas(folder: Path) -> list[tuple[Path, bool]]:
+    """Write every schema into `folder` (made if missing); return each file and whether its text changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, schema in generated().items():
         path = folder / f"{name}.schema.json"
         text = schema_text(schema)
-        if not path.is_file() or path.read_text("utf-8") != text:
+        changed = not path.is_file() or path.read_text("utf-8") != text
+        if changed:
             path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed
+        written.append((path, changed))
+    return written
 
 
 def generated() -> dict[str, dict[str, Any]]:
