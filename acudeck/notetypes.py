@@ -56,6 +56,7 @@ table.compare tr.current { background-color: #fff3bf; }
 }
 """
 
+
 @dataclass(frozen=True)
 class NoteTypeSpec:
     """An Anki note type (model), declared by its card type module."""
