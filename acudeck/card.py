@@ -14,7 +14,7 @@ class CardSource:
     id: str
     type: str
     fields: dict[str, object]  # the type's own fields as written; a mapping field (compare's `items`) stays a mapping
-    html: dict[str, object]  # the same fields rendered; a mapping field maps each item to its rendered value
+    html: dict[str, object]  # the same fields rendered: an items field maps each item to its rendered value, a data field is as written
     extra: str  # rendered, "" when absent
     extra_text: str  # as written
     tags: tuple[str, ...]

@@ -123,8 +123,10 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     html: dict[str, object] = {}
     for field in kind.FIELDS:
         value = card[field.name]
-        if field.mapping:
+        if field.kind == "items":
             html[field.name] = {item: render_field(v, doc.at(trail + (field.name, item)), problems, images, doc).html for item, v in value.items()}
+        elif field.kind == "data":
+            html[field.name] = value
         else:
             html[field.name] = render_field(value, Location(doc.path, *positions[field.name]), problems, images, doc).html
     extra = render_field(card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc).html if "extra" in card else ""

@@ -22,7 +22,7 @@ SUMMARY = "One note per item, cards both ways, the whole comparison as a table o
 LABEL = "Compare"
 FIELDS = (
     Field("aspect", common.text_field("What is compared, e.g. 'What each technique targets'.", "What the practitioner primarily needles")),
-    Field("items", {"$ref": "#/$defs/items", "examples": [{"Dry needling": "Trigger points", "IMS": "Motor points"}]}, mapping=True),
+    Field("items", {"$ref": "#/$defs/items", "examples": [{"Dry needling": "Trigger points", "IMS": "Motor points"}]}, kind="items"),
 )
 _TABLE = '<div class="compare-wrap">{{Table}}</div>'
 NOTE_TYPE = NoteTypeSpec(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from ..card import CardSource
@@ -18,7 +18,9 @@ class Field:
 
     name: str  # the key in a card file
     schema: dict[str, Any]  # its JSON Schema fragment, with a description and an example for editors
-    mapping: bool = False  # a mapping of items to Markdown values (compare's `items`), rendered value by value
+    # "text": Markdown, rendered; "items": a mapping of items to Markdown values, rendered value by value
+    # (compare's `items`); "data": plain data the type reads itself (numbers, lists), not rendered.
+    kind: Literal["text", "items", "data"] = "text"
 
 
 class CardType(Protocol):
