@@ -179,3 +179,15 @@ def test_a_card_folder_named_preview_is_part_of_the_working_tree(project):
     result = run(project, "diff", "main", "-o", str(project / "out.html"))
     assert result.exit_code == 0, result.stderr
     assert "  + q-more (basic): More?\n" in result.stdout
+
+
+def test_the_page_shows_each_card_once_even_when_a_course_holds_it_too(project):
+    write(project / "courses/week-1.yaml", "key: week-1\nname: Week 1\nselect:\n  - deck: sample\n")
+    assert run(project).exit_code == 0
+    committed(project)
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text().replace("Managing pain syndromes.", "The management of pain syndromes."))
+    result = run(project, "diff", "main", "-o", str(project / "out.html"))
+    assert result.exit_code == 0, result.stderr
+    page = (project / "out.html").read_text()
+    assert page.count('<section class="diff-') == 1 and page.count('<div class="diff-row">') == 1  # a basic card: one row
