@@ -25,6 +25,7 @@ from pathlib import Path
 import genanki
 
 from .deflate import ParallelCompressor
+from .errors import WriteError, os_reason
 from .notes import FIELD_SEPARATOR, NoteSource
 from .notetypes import SPECS, VersionedModel, genanki_model
 
@@ -198,13 +199,18 @@ class Staging:
                 os.unlink(tmp)
 
     def open(self, final: Path, mode: str = "wb"):
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        os.fchmod(fd, 0o644)
-        self.pending.append((tmp, final))
+        with writing(final):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            self.pending.append((tmp, final))
+            os.fchmod(fd, 0o644)
         if "b" in mode:
             return os.fdopen(fd, mode)
         return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+
+    def write(self, final: Path, data: bytes) -> None:
+        with writing(final), self.open(final) as fh:
+            fh.write(data)
 
     def staged(self, final: Path) -> Path:
         """The temporary file that will become `final`."""
@@ -217,9 +223,24 @@ class Staging:
             self.pending.remove((tmp, target))
 
     def commit(self) -> None:
-        for tmp, final in self.pending:
-            os.replace(tmp, final)
-        self.pending.clear()
+        """Rename each staged file into place. An interruption part way leaves some destinations new
+        and some old; the next build repairs that, since it compares every package with its ledger."""
+        while self.pending:
+            tmp, final = self.pending[0]
+            with writing(final):
+                os.replace(tmp, final)
+            del self.pending[0]  # renamed: no longer ours to remove on the way out
+
+
+@contextlib.contextmanager
+def writing(final: Path) -> Iterator[None]:
+    """Any failure to write `final` as a WriteError that names it (a full disk's OSError names no file)."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except (OSError, sqlite3.OperationalError) as exc:  # SQLite says "database or disk is full"
+        raise WriteError(final, os_reason(exc)) from None
 
 
 def remove_leftovers(*finals: Path) -> None:
@@ -232,7 +253,7 @@ def remove_leftovers(*finals: Path) -> None:
 
 def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
     """Write the package for `out` into the staging area; return the staged file."""
-    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+    with writing(out), tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         db_path = os.path.join(work, "collection.anki2")
         _write_collection(spec, db_path)
         with staging.open(out) as raw, zipfile.ZipFile(raw, "w") as zf:

@@ -213,8 +213,7 @@ def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: Fil
     new = stamped.ledger
     new.text, new.text_deck = ledger_text(new, plan.ledger, plan.deck.key, stamped.changed), plan.deck.key
     raw = new.text.encode("utf-8")
-    with staging.open(plan.ledger_path) as fh:
-        fh.write(raw)
+    staging.write(plan.ledger_path, raw)
     if cache:
         remember_ledger(cache, new, raw)
 
