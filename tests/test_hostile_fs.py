@@ -203,6 +203,12 @@ def test_a_fifo_named_like_a_card_file_is_refused_without_blocking(built, outsid
     assert_refused(built, outside, expected)
 
 
+def test_a_fifo_in_decks_is_refused_without_blocking(built, outside, deadline):
+    (built / "decks/sample.apkg").unlink()
+    os.mkfifo(built / "decks/sample.apkg")
+    assert_refused(built, outside, ["decks/sample.apkg:1:1: " + NOT_REGULAR])
+
+
 def test_a_fifo_swapped_in_after_the_listing_does_not_block(built, tmp_path, deadline):
     fifo = tmp_path / "swapped.yaml"
     os.mkfifo(fifo)
