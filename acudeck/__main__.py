@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import BuildError, SourceError, WriteError, os_reason
+from .errors import BuildError, ReadError, SourceError, WriteError, os_reason
 
 
 class ProblemsFound(click.ClickException):
@@ -29,7 +29,20 @@ def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0, sources=
 
     progress = _progress_line if ctx.obj["progress"] else None
     digests = sources.files if sources else {}
-    return Project(ctx.obj["root"], progress=progress, use_cache=not no_cache, jobs=jobs, source_digests=digests)
+    return Project(ctx.obj["root"], progress=progress, use_cache=_use_cache(ctx, no_cache), jobs=jobs, source_digests=digests)
+
+
+def _use_cache(ctx: click.Context, no_cache: bool) -> bool:
+    """False with `--no-cache`, and (with a warning, once) when .acudeck-cache/ is a link or holds one."""
+    if no_cache:
+        return False
+    from . import cache
+
+    problem = cache.unusable(ctx.obj["root"])
+    if problem and not ctx.obj.get("cache_warned"):
+        click.echo(str(problem), err=True)
+        ctx.obj["cache_warned"] = True
+    return problem is None
 
 
 def _progress_line(label: str, done: int, total: int) -> None:
@@ -46,9 +59,10 @@ def _run(action):
         return action()
     except SourceError as exc:
         raise ProblemsFound(exc.problems) from None
-    except WriteError as exc:
+    except (WriteError, ReadError) as exc:
         ctx = click.get_current_context()
-        raise click.ClickException(f"{ctx.info_name}: cannot write {_rel(exc.path, ctx.obj['root'])}: {exc.reason}") from None
+        verb = "write" if isinstance(exc, WriteError) else "read"
+        raise click.ClickException(f"{ctx.info_name}: cannot {verb} {_rel(exc.path, ctx.obj['root'])}: {exc.reason}") from None
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
@@ -130,6 +144,7 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
 
     root = ctx.obj["root"]
     _lock(ctx)
+    no_cache = not _use_cache(ctx, no_cache)
     sources = None if no_cache else cache.source_digest(root)
     if sources and _replay(root, "build", cache.fingerprint(root, "build", sources, *keys)):
         return
@@ -177,8 +192,9 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     root = ctx.obj["root"]
     _lock(ctx)
     quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
+    no_cache = not _use_cache(ctx, no_cache)
     sources = None if no_cache else cache.source_digest(root)
-    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else ""
+    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else None
     if sources and _replay(root, "check", key):
         return
     problems = _run(lambda: project.check(_project(ctx, no_cache, jobs, sources), keys, source_text))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from .errors import Location, Problem, SourceError
 from .format import validate
+from .inputs import COURSE_DIR, course_files
 from .notes import NoteSource, card_notes
+from .safefs import digest_source
 from .source import CardSource, DeckSource, display_path
 from .yamlfile import YamlDocument, load_yaml
-
-COURSE_DIR = "courses"
 
 
 @dataclass
@@ -48,8 +48,8 @@ class CourseSource:
 
 
 def find_courses(root: Path) -> list[Path]:
-    folder = root / COURSE_DIR
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    """courses/<key>.yaml, by name (see inputs.py)."""
+    return course_files(root / COURSE_DIR, root, [])
 
 
 def load_course(path: Path, base: Path) -> CourseSource:
@@ -78,7 +78,7 @@ def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     )
 
 
-def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[list[tuple[str, NoteSource]], dict[str, Path], list[Problem]]:
+def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path], list[Problem]]:
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
     chosen: dict[str, set[str]] = {}
@@ -105,7 +105,15 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
             notes.extend((deck.key, note) for note in card_notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
-                if name in media and media[name].read_bytes() != path.read_bytes():
+                if name in media and media[name] != path and not _same_content(media[name], path, base, problems):
                     problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
                 media[name] = path
     return notes, media, problems
+
+
+def _same_content(first: Path, second: Path, base: Path | None, problems: list[Problem]) -> bool:
+    try:
+        return digest_source(first, display_path(first, base)) == digest_source(second, display_path(second, base))
+    except SourceError as exc:
+        problems += exc.problems
+        return True  # the file's own problem is enough

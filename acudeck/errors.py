@@ -51,6 +51,15 @@ class WriteError(BuildError):
         self.reason = reason
 
 
+class ReadError(BuildError):
+    """A project file that was fine when checked could not be read when used (swapped for a link, say)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 def os_reason(exc: BaseException) -> str:
     """What went wrong, without the errno and file name Python puts in str(OSError)."""
     return getattr(exc, "strerror", None) or str(exc)

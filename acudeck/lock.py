@@ -13,7 +13,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import BuildError
+from .errors import BuildError, Location, Problem, SourceError
+from .safefs import SYMLINK
 
 try:
     import fcntl
@@ -22,7 +23,6 @@ except ImportError:  # Windows
 
 OUT_DIR = "decks"
 WAITING = "waiting for another acudeck run in this project to finish..."
-LINK_REFUSED = "symbolic link: acudeck does not follow links inside the project; replace it with the {} itself"
 
 
 def open_out_dir(root: Path) -> int | None:
@@ -39,7 +39,7 @@ def open_out_dir(root: Path) -> int | None:
         return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError as exc:
         if folder.is_symlink():
-            raise BuildError(f"{OUT_DIR}: {LINK_REFUSED.format('folder')}") from None
+            raise SourceError([Problem(Location(OUT_DIR), SYMLINK)]) from None
         if exc.errno == errno.ENOTDIR:
             raise BuildError(f"{OUT_DIR}: not a folder; move it away so that acudeck can write its decks there") from None
         raise BuildError(f"{OUT_DIR}: cannot open the folder: {exc.strerror}") from None

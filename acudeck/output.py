@@ -11,8 +11,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import BuildError, WriteError, os_reason
-from .lock import LINK_REFUSED, OUT_DIR
+from .errors import Location, Problem, SourceError, WriteError, os_reason
+from .lock import OUT_DIR
+from .safefs import SYMLINK
 from .source import display_path
 
 PREVIEW_DIR = (OUT_DIR, "preview")
@@ -51,11 +52,11 @@ def output_folder(folder: Path) -> Path:
 def preview_folder(root: Path) -> Path:
     """decks/preview/, made when missing; a link there (committed in a pull request, say) is refused."""
     folder = root.joinpath(*PREVIEW_DIR)
-    _refuse_link(folder.parent, root, "folder")
+    _refuse_link(folder.parent, root)
     try:
         folder.mkdir()
     except FileExistsError:
-        _refuse_link(folder, root, "folder")
+        _refuse_link(folder, root)
     except OSError as exc:
         raise WriteError(folder, os_reason(exc)) from None
     return folder
@@ -64,10 +65,10 @@ def preview_folder(root: Path) -> Path:
 def preview_page(root: Path, name: str) -> Path:
     """decks/preview/<name>, ready to be written: a page there that is a link is refused."""
     page = preview_folder(root) / name
-    _refuse_link(page, root, "file")
+    _refuse_link(page, root)
     return page
 
 
-def _refuse_link(path: Path, root: Path, kind: str) -> None:
+def _refuse_link(path: Path, root: Path) -> None:
     if path.is_symlink():
-        raise BuildError(f"{display_path(path, root)}: {LINK_REFUSED.format(kind)}")
+        raise SourceError([Problem(Location(display_path(path, root)), SYMLINK)])

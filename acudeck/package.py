@@ -25,9 +25,10 @@ from pathlib import Path
 import genanki
 
 from .deflate import ParallelCompressor
-from .errors import WriteError, os_reason
+from .errors import ReadError, WriteError, os_reason
 from .notes import FIELD_SEPARATOR, NoteSource
 from .notetypes import SPECS, VersionedModel, genanki_model
+from .safefs import open_regular
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # 65k notes, a 56 MB db: level 1 zips it in 0.28 s to 9.6 MB, level 6 in 1.0 s to 8.7 MB, level 9 in 4.0 s to 8.7 MB
@@ -164,8 +165,10 @@ def _zip_entry(name: str, size: int = 0) -> zipfile.ZipInfo:
 
 
 def _zip_file(zf: zipfile.ZipFile, name: str, path: str | Path, parallel: bool = False) -> None:
-    """Stream a file into the archive instead of reading it whole; `parallel`: deflate it on every core."""
-    with open(path, "rb") as src, zf.open(_zip_entry(name, os.path.getsize(path)), "w") as dest:
+    """Stream a file into the archive instead of reading it whole; `parallel`: deflate it on every core.
+    Opened as a project file (safefs.open_regular): a media file swapped for a link or a FIFO since
+    the deck was checked is refused, not followed."""
+    with open_regular(path) as src, zf.open(_zip_entry(name, os.fstat(src.fileno()).st_size), "w") as dest:
         compressor = None
         if parallel:
             # zipfile has no way to plug in a compressor; its entry writer keeps one in this attribute
@@ -261,7 +264,10 @@ def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
             names = sorted(spec.media)
             zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
             for i, name in enumerate(names):
-                _zip_file(zf, str(i), spec.media[name])
+                try:
+                    _zip_file(zf, str(i), spec.media[name])
+                except OSError as exc:
+                    raise ReadError(spec.media[name], os_reason(exc)) from None
     return staging.staged(out)
 
 

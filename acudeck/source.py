@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -11,15 +10,12 @@ from pathlib import Path
 
 from .cardfile import CardFile, CardSource, render_field, validated
 from .errors import Location, Problem, SourceError
+from .inputs import DECK_FILE, MEDIA_DIR, DeckInputs, deck_folders, display_path, list_deck
 from .notes import NoteContext, NoteSource
 from .reader import CardFileReader
 from .yamlfile import YamlDocument, load_yaml
 
 Progress = Callable[[str, int, int], None]
-
-DECK_FILE = "deck.yaml"
-MEDIA_DIR = "media"
-CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -48,41 +44,30 @@ class DeckSource:
         return {card_id for card_file in self.files for card_id in card_file.ids}
 
 
-def display_path(path: Path, base: Path | None = None) -> str:
-    """Paths in messages are relative to `base` (the project root) where they can be."""
-    # abspath, not resolve: a symbolic link is named by its own path, not by where it points.
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(os.path.abspath(base or Path.cwd())).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def find_decks(src: Path) -> list[Path]:
-    """Deck folders: the folders under `src` that hold a deck.yaml, in name order."""
-    if not src.is_dir():
-        return []
-    return sorted(p.parent for p in src.glob(f"*/{DECK_FILE}"))
+    """Deck folders: the folders under `src` that hold a deck.yaml, in name order (see inputs.py)."""
+    return deck_folders(src, None, [])
 
 
 def card_files(folder: Path) -> list[Path]:
-    files = [p for p in folder.rglob("*") if p.suffix in CARD_FILE_SUFFIXES and p.name != DECK_FILE and MEDIA_DIR not in p.relative_to(folder).parts[:-1]]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+    return list_deck(folder, None).card_files
 
 
-def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: CardFileReader | None = None) -> DeckSource:
+def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: CardFileReader | None = None, listing: DeckInputs | None = None) -> DeckSource:
     """Read and check a whole deck folder; raise SourceError listing every problem found.
     `progress(label, done, total)` hears of each card file read; `files` reads the card files
-    (by default in this process, without a cache)."""
-    problems: list[Problem] = []
+    (by default in this process, without a cache); `listing` is the folder's `inputs.list_deck`,
+    when it has been taken already."""
+    listing = listing or list_deck(folder, base)
+    problems: list[Problem] = list(listing.problems)
     deck_path = folder / DECK_FILE
-    deck_doc = _load_deck_file(deck_path, problems, base)
+    deck_doc = _load_deck_file(deck_path, problems, base) if listing.deck_file else None
     # When deck.yaml is broken (already reported), a stand-in lets the card files still be checked.
     stand_in = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
     deck = _deck_from(deck_doc, folder, problems) if deck_doc else stand_in
     first_use: dict[str, tuple[CardFile, int]] = {}
     skipped: set[tuple[int, int]] = set()  # (id of the file, card index): duplicates, left out of the other checks
-    paths = card_files(folder)
+    paths = listing.card_files
     read = files or CardFileReader(jobs=1)
     displays = [display_path(path, base) for path in paths]
     for card_file in read(paths, displays, deck.note_context(), _progress_for(progress, folder.name, len(paths))):
@@ -105,7 +90,7 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
                 where = card_file.cards[index].location
                 problems.append(Problem(where, f"id '{card_id}' is retired ({deck.retired[card_id]}) and can never be used again"))
     _check_prompts(deck.files, skipped, problems)
-    _collect_media(deck, skipped, problems, base)
+    _collect_media(deck, listing.media, skipped, problems, base)
     if problems:
         raise SourceError(problems)
     return deck
@@ -177,9 +162,9 @@ def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problem
             problems.append(Problem(card.location, message))
 
 
-def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
+def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
     media_dir = deck.folder / MEDIA_DIR
-    available = _media_files(media_dir, problems, base)
+    available = _media_files(listed, problems, base)
     used: set[str] = set()
     for card_file in deck.files:
         for index, name, line, col in card_file.images:
@@ -194,23 +179,13 @@ def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: li
         deck.warnings.append(Problem(Location(display_path(available[name], base)), "warning: media file is not used by any card"))
 
 
-def _media_files(media_dir: Path, problems: list[Problem], base: Path | None) -> dict[str, Path]:
-    if not media_dir.is_dir():
-        return {}
-    root = media_dir.resolve()
+def _media_files(listed: list[Path], problems: list[Problem], base: Path | None) -> dict[str, Path]:
+    """The deck's media files by name (`listed` by `inputs.list_deck`: regular files, no links), less
+    the names Anki or a card could not tell apart."""
     found: dict[str, Path] = {}
     folded: dict[str, str] = {}
-    for path in sorted(media_dir.iterdir()):
+    for path in listed:
         where = Location(display_path(path, base))
-        if path.is_dir():
-            problems.append(Problem(where, "folders inside media/ are not allowed: Anki stores media by file name only"))
-            continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            problems.append(Problem(where, "symbolic link points outside the deck's media/ folder"))
-            continue
-        if not path.is_file():
-            problems.append(Problem(where, "not a regular file"))
-            continue
         key = unicodedata.normalize("NFC", path.name).casefold()
         if key in folded:
             problems.append(Problem(where, f"file name clashes with '{folded[key]}' (names differ only in case or Unicode form)"))

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, Problem, SourceError
+from .safefs import read_source, too_large
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
@@ -62,17 +63,15 @@ def read_text(path: Path, display: str) -> str:
 
 
 def read_bytes(path: Path, display: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SourceError([Problem(Location(display), f"cannot read the file: {exc.strerror}")]) from None
+    """The file's bytes, read without following a link or blocking on a FIFO, and refused by its
+    size before it is read (see safefs.py)."""
+    return read_source(path, display, MAX_FILE_BYTES)
 
 
 def decode_text(raw: bytes, display: str) -> str:
     """The text of a file's bytes, or a located error for the mistakes that stop YAML from reading it."""
     if len(raw) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        raise SourceError([Problem(Location(display), f"file is larger than {limit} MiB; split it into several card files")])
+        raise SourceError([too_large(display, MAX_FILE_BYTES)])
     if raw.startswith(b"\xef\xbb\xbf"):
         raise SourceError([Problem(Location(display, 1, 1), "file starts with a byte-order mark; save it as UTF-8 without BOM")])
     try:

@@ -143,7 +143,7 @@ def test_links_committed_in_the_base_revision_reach_nothing_outside(project, tmp
     assert "SECRET" not in result.stdout + result.stderr
     assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
     if link == "decks":
-        assert result.stderr == f"{BASE_BROKEN}: decks: symbolic link: acudeck does not follow links inside the project; replace it with the folder itself\n"
+        assert result.stderr == f"{BASE_BROKEN}:\ndecks:1:1: symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place\n"
     elif link.endswith("evil.yaml"):
         assert result.exit_code == 1 and result.stderr.startswith(f"{BASE_BROKEN}:\n{link}:1:1: ")
     else:  # refused where links are refused in the sources and decks, or read as missing: never followed

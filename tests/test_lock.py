@@ -64,7 +64,7 @@ def test_decks_being_a_link_is_refused_before_anything_runs(project, tmp_path_fa
     for command in ("build", "check", "export", "preview"):
         result = run(project, command)
         assert result.exit_code == 1
-        assert result.stderr == "Error: decks: symbolic link: acudeck does not follow links inside the project; replace it with the folder itself\n"
+        assert result.stderr == "decks:1:1: symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place\n"
     assert sorted(os.listdir(outside)) == ["keep.txt"]
 
 

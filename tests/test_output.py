@@ -11,7 +11,7 @@ from conftest import run, write
 
 from acudeck import output, package
 
-LINK = "symbolic link: acudeck does not follow links inside the project; replace it with the {} itself"
+LINK = "symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place"
 
 
 def snapshot(folder):
@@ -41,7 +41,7 @@ def test_a_linked_preview_folder_is_refused(project, outside, command):
     git_repo(project)
     (project / "decks/preview").symlink_to(outside, target_is_directory=True)
     result = run(project, *command)
-    assert (result.exit_code, result.stderr) == (1, f"Error: decks/preview: {LINK.format('folder')}\n")
+    assert (result.exit_code, result.stderr) == (1, f"decks/preview:1:1: {LINK}\n")
     assert snapshot(outside) == {"sample.html": b"not acudeck's", "diff.html": b"not acudeck's either"}
 
 
@@ -52,7 +52,7 @@ def test_a_linked_page_in_the_preview_folder_is_refused(project, outside, comman
     (project / "decks/preview").mkdir()
     (project / "decks/preview" / page).symlink_to(outside / page)
     result = run(project, *command)
-    assert (result.exit_code, result.stderr) == (1, f"Error: decks/preview/{page}: {LINK.format('file')}\n")
+    assert (result.exit_code, result.stderr) == (1, f"decks/preview/{page}:1:1: {LINK}\n")
     assert snapshot(outside) == {"sample.html": b"not acudeck's", "diff.html": b"not acudeck's either"}
 
 
@@ -158,7 +158,7 @@ def test_a_full_disk_while_writing_a_page_or_an_export_keeps_the_previous_one(pr
 def test_pages_are_written_whole_through_a_temporary_beside_them(project, monkeypatch):
     renamed = []
     real = os.replace
-    monkeypatch.setattr(output.os, "replace", lambda src, dst: renamed.append((os.path.dirname(src), os.path.basename(src), dst)) or real(src, dst))
+    monkeypatch.setattr(output.os, "replace", lambda src, dst, **kw: renamed.append((os.path.dirname(src), os.path.basename(src), dst)) or real(src, dst, **kw))
     assert run(project, "preview").exit_code == 0
     [(folder, name, dst)] = [entry for entry in renamed if str(entry[2]).endswith(".html")]
     assert folder == str(project / "decks/preview") and name.startswith(".sample.html.") and name.endswith(".tmp")
