@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .cache import FileCache
 from .course import CourseSource, course_notes, find_courses, load_course
+from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
@@ -161,6 +162,8 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
     if file_cache and wanted == set(deck_folders):
         file_cache.prune()
     sources = {plan.deck.key: plan.deck for plan in decks}
+    named = [("deck", d.name, d.name_location or d.location) for d in sources.values()] + [("course", c.name, c.name_location or c.location) for c in courses]
+    problems += name_clashes(named)
     course_plans = []
     for course in courses:
         if course.key in deck_folders:
