@@ -228,8 +228,7 @@ def _render_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[P
         where = doc.at(trail + (item,))
         check_verbatim(item, doc.key_at(trail + (item,)), problems)
         if not text.shows_something(text.plain(item)):
-            shown = item.encode("unicode_escape").decode("ascii")
-            problems.append(Problem(doc.key_at(trail + (item,)), f"item '{shown}' shows nothing: it has no visible text"))
+            problems.append(Problem(doc.key_at(trail + (item,)), f"item '{text.shown(item)}' shows nothing: it has no visible text"))
         rendered[item] = _render_shown(f"the value of '{item}'", value, where, problems, images, doc)
         key = text.comparable(rendered[item])
         if not key:

@@ -112,7 +112,12 @@ def _check_links(tokens, result: Rendered, media_names: Mapping[str, str], line:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shown(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def shown(text: str) -> str:
+    """Text for a message, with what would not print (controls, zero-width characters) as escapes."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def sanitize(fragment: str) -> str:

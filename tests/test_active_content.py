@@ -182,6 +182,7 @@ def test_media_names_with_spaces_and_accents_reach_anki_as_written(tmp_path):
     write(tmp_path / "courses/week-1.yaml", "key: week-1\nname: Week 1\ndescription: '![the logo](logo.png)'\nselect:\n  - deck: m\n    ids: [umlaut]\n")
     result = run(tmp_path, "build")
     assert result.exit_code == 0, result.stderr
+    assert "warning" not in result.stderr  # logo.png is used, by the description
     assert run(tmp_path, "check").exit_code == 0
     for package, deck_name, expected in (("m", "Test::Math", {"my brush.png", "bürste.png"}), ("week-1", "Week 1", {"bürste.png"})):
         with fresh_collection(tmp_path / package) as col:
@@ -210,6 +211,30 @@ def test_a_changed_description_image_gets_a_new_name(tmp_path):
     [old_name], [new_name] = before["media"], after["media"]
     assert old_name != new_name and old_name.startswith("_acudeck-") and new_name.startswith("_acudeck-")
     assert f'src="{new_name}"' in after["decks"][0][1]
+
+
+def test_course_description_image_must_be_the_same_in_every_deck_that_has_it(tmp_path):
+    for key in ("m", "n"):
+        _deck(tmp_path, key=key, name=f"Test::{key}", cards=f"cards:\n  - id: a\n    type: basic\n    front: What is {key}?\n    back: A.\n")
+        _media(tmp_path, key, *(["x.png"] if key == "n" else []), "logo.png")  # n's logo.png has other bytes
+    write(tmp_path / "courses/week-1.yaml", "key: week-1\nname: Week 1\ndescription: '![logo](logo.png)'\nselect:\n  - deck: m\n  - deck: n\n")
+    result = run(tmp_path, "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "courses/week-1.yaml:3:14: image 'logo.png' differs between the media/ folders of the decks this course draws from"
+
+
+@pytest.mark.parametrize(("src", "name"), [("a%1Fb.png", "a\\u001fb.png"), ("a%C2%85b.png", "a\\u0085b.png"), ("a%7Fb.png", "a\\u007fb.png")])
+def test_an_image_name_with_a_control_character_is_refused(tmp_path, src, name):
+    _deck(tmp_path, cards=f"cards:\n  - id: a\n    type: basic\n    front: What is shown?\n    back: '![x]({src})'\n")
+    result = run(tmp_path, "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"cards_src/m/cards.yaml:5:11: image '{name}' must be a file name in the deck's media/ folder, without a path"]
+
+
+def test_a_course_name_with_an_empty_part_is_refused(project):
+    write(project / "courses/week-1.yaml", "key: week-1\nname: 'ACU::::Week 1'\nselect:\n  - deck: sample\n")
+    result = run(project, "check")
+    assert result.stderr.splitlines() == ["courses/week-1.yaml:2:7: deck name 'ACU::::Week 1' has an empty part between '::'; Anki would call it 'blank'"]
 
 
 def test_deck_description_image_must_be_in_media(tmp_path):
