@@ -12,10 +12,10 @@ import marshal
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import text
+from . import mathjax, text
 from .errors import Location, Problem, SourceError
 from .format import card_fields, schema_errors
-from .notes import NoteContext, NoteSource, card_notes
+from .notes import NoteContext, NoteSource, card_notes, quotes_html
 from .yamlfile import YamlDocument, decode_text, parse_yaml
 
 Position = tuple[int, int]  # (line, col) in the card's file
@@ -95,20 +95,20 @@ class CardFile:
 
 
 def card_prompts(card: CardSource) -> list[tuple[str, str]]:
-    """What each of the card's questions shows, as (description, normalised text)."""
-    f = card.fields
+    """What each of the card's questions shows, as (description, the text a student compares)."""
+    h = card.html
     if card.type == "basic":
-        return [("front", normalize(f["front"]))]
+        return [("front", text.comparable(h["front"]))]
     if card.type == "reversed":
-        return [("front", normalize(f["front"])), ("back", normalize(f["back"]))]
+        return [("front", text.comparable(h["front"])), ("back", text.comparable(h["back"]))]
     if card.type == "cloze":
-        return [("text", normalize(f["text"]))]
+        return [("text", text.comparable(h["text"]))]
     if card.type == "point":
-        return [("point", normalize(f["point"])), ("muscle", normalize(f["muscle"]))]
-    aspect = normalize(f["aspect"])
+        return [("point", text.comparable(h["point"])), ("muscle", text.comparable(h["muscle"]))]
+    aspect = text.comparable(h["aspect"])
     found = []
-    for item, value in f["items"].items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{normalize(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize(value)}")]
+    for item, value in h["items"].items():
+        found += [(f"item '{item}'", f"{aspect}\x1f{text.comparable(text.plain(item))}"), (f"value of '{item}'", f"{aspect}\x1f{text.comparable(value)}")]
     return found
 
 
@@ -144,7 +144,9 @@ def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDo
 
 
 def render_field(value: str, where: Location, problems: list[Problem], images: list | None = None, doc: YamlDocument | None = None) -> text.Rendered:
+    """Render one Markdown field, its problems located; `images` collects its (file name, line, col)."""
     rendered = text.render_markdown(value)
+    check_active_content(rendered.html, where, problems)
     for line, message in rendered.problems:
         if line:
             at = where.line + line
@@ -155,6 +157,19 @@ def render_field(value: str, where: Location, problems: list[Problem], images: l
     if images is not None:
         images.extend((name, where.line, where.col) for name in rendered.images)
     return rendered
+
+
+def check_active_content(field_html: str, where: Location, problems: list[Problem]) -> None:
+    """LaTeX or MathJax beyond plain math, in a field as the student's Anki gets it."""
+    if found := mathjax.active_content_problems(field_html):
+        problems.extend(Problem(where, message) for message in found)
+
+
+def check_verbatim(value: str, where: Location, problems: list[Problem]) -> None:
+    """A field shown as it is written (quotes, names, references) reaches Anki escaped, and the
+    browser shows its text as written: MathJax still reads it."""
+    if found := mathjax.text_problems(value):
+        problems.extend(Problem(where, message) for message in found)
 
 
 def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> CardSource | None:
@@ -168,13 +183,17 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     for name in names:
         value = card[name]
         if name == "items":
-            html[name] = {item: render_field(v, doc.at(trail + (name, item)), problems, images, doc).html for item, v in value.items()}
-            _check_items(value, doc, trail + (name,), problems)
+            html[name] = _render_items(value, doc, trail + (name,), problems, images)
         else:
-            html[name] = render_field(value, Location(doc.path, *positions[name]), problems, images, doc).html
+            html[name] = _render_shown(f"'{name}'", value, Location(doc.path, *positions[name]), problems, images, doc)
     if card_type == "cloze":
         _check_cloze(card["text"], Location(doc.path, *positions["text"]), problems)
-    extra = render_field(card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc).html if "extra" in card else ""
+        _check_cloze_visible(card["text"], str(html["text"]), Location(doc.path, *positions["text"]), problems)
+        problems.extend(Problem(Location(doc.path, *positions["text"]), message) for message in mathjax.cloze_problems(str(html["text"])))
+    extra = _render_shown("'extra'", card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc) if "extra" in card else ""
+    _check_quotes(_quotes(card.get("source")), doc, trail + ("source",), problems)
+    if "reference" in card:
+        check_verbatim(card["reference"], doc.at(trail + ("reference",)), problems)
     if len(problems) > before:
         return None
     return CardSource(
@@ -193,6 +212,43 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     )
 
 
+def _render_shown(label: str, value: str, where: Location, problems: list[Problem], images: list, doc: YamlDocument) -> str:
+    """A field the card shows: rendered, and refused when it would show nothing."""
+    rendered = render_field(value, where, problems, images, doc).html
+    if not text.shows_something(rendered):
+        problems.append(Problem(where, f"{label} shows nothing: it has no visible text or image (only spaces, invisible characters or empty markup)"))
+    return rendered
+
+
+def _render_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem], images: list) -> dict[str, str]:
+    """A compare card's items: names shown as written, values rendered; no two values alike."""
+    rendered: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for item, value in items.items():
+        where = doc.at(trail + (item,))
+        check_verbatim(item, doc.key_at(trail + (item,)), problems)
+        if not text.shows_something(text.plain(item)):
+            problems.append(Problem(doc.key_at(trail + (item,)), f"item '{text.shown(item)}' shows nothing: it has no visible text"))
+        rendered[item] = _render_shown(f"the value of '{item}'", value, where, problems, images, doc)
+        key = text.comparable(rendered[item])
+        if not key:
+            continue  # shows nothing, reported above
+        if key in seen:
+            problems.append(Problem(where, f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
+        else:
+            seen[key] = item
+    return rendered
+
+
+def _check_quotes(quotes: tuple[str, ...], doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
+    """Each quote, then all of them as the source field joins them: one run of text to MathJax."""
+    before = len(problems)
+    for i, quote in enumerate(quotes):
+        check_verbatim(quote, doc.at(trail + (i,)), problems)  # a single quote: the nearest located parent
+    if len(quotes) > 1 and len(problems) == before:
+        check_active_content(quotes_html(quotes), doc.at(trail), problems)
+
+
 def _quotes(value: str | list | None) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -209,19 +265,13 @@ def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:
         problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
 
 
-def _check_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
-    seen: dict[str, str] = {}
-    for item, value in items.items():
-        key = normalize(value)
-        if key in seen:
-            problems.append(Problem(doc.at(trail + (item,)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
-        else:
-            seen[key] = item
-
-
-def normalize(value: str) -> str:
-    """Text as a student would compare it: case and runs of spaces ignored."""
-    return " ".join(value.casefold().split())
+def _check_cloze_visible(value: str, field_html: str, where: Location, problems: list[Problem]) -> None:
+    """A deletion inside a link target or an image's alt text is no deletion the student sees."""
+    hidden = sorted(set(text.cloze_numbers(value)) - set(text.cloze_numbers(text.visible_text(field_html))))
+    if hidden:
+        numbers = ", ".join(f"c{n}" for n in hidden)
+        which = f"deletion {numbers} is" if len(hidden) == 1 else f"deletions {numbers} are"
+        problems.append(Problem(where, f"cloze {which} only inside a link target or an image; every deletion must be in the text the student sees"))
 
 
 # --------------------------------------------------------------------------- the cached form

@@ -6,15 +6,18 @@ so a student who imports both gets no duplicates, and an update to either reache
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cardfile import render_field
+from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .format import validate
 from .inputs import COURSE_DIR, course_files
 from .notes import NoteSource, card_notes
 from .safefs import digest_source
-from .source import CardSource, DeckSource, display_path
+from .source import CardSource, DeckSource, display_path, packed_name
+from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
 
 
@@ -42,9 +45,12 @@ class Selection:
 class CourseSource:
     key: str
     name: str
-    description: str
+    description: str  # rendered
     selections: list[Selection]
     location: Location
+    name_location: Location | None = None
+    description_text: str = ""  # as written
+    description_images: list[tuple[str, Location]] = field(default_factory=list)
 
 
 def find_courses(root: Path) -> list[Path]:
@@ -53,18 +59,22 @@ def find_courses(root: Path) -> list[Path]:
 
 
 def load_course(path: Path, base: Path) -> CourseSource:
-    from .text import render_markdown
-
     doc = load_yaml(path, display_path(path, base))
     problems = validate(doc, "course")
     if problems:
         raise SourceError(problems)
     data = doc.data
     if data["key"] != path.stem:
-        raise SourceError([Problem(doc.at(("key",)), f"course key '{data['key']}' must match its file name '{path.stem}'")])
+        problems.append(Problem(doc.at(("key",)), f"course key '{data['key']}' must match its file name '{path.stem}'"))
+    if message := deck_name_problem(data["name"]):
+        problems.append(Problem(doc.at(("name",)), message))
     selections = [_selection(entry, doc, i) for i, entry in enumerate(data["select"])]
-    description = render_markdown(data.get("description", "")).html
-    return CourseSource(data["key"], data["name"], description, selections, doc.at(()))
+    images: list = []
+    description = render_field(data.get("description", ""), doc.at(("description",)), problems, images, doc)  # the rules of a deck's
+    if problems:
+        raise SourceError(problems)
+    found = [(name, Location(doc.path, line, col)) for name, line, col in images]
+    return CourseSource(data["key"], data["name"], description.html, selections, doc.at(()), doc.at(("name",)), data.get("description", ""), found)
 
 
 def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
@@ -96,7 +106,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
             problems.append(Problem(selection.location, "selects no card"))
         chosen.setdefault(deck.key, set()).update(picked)
     notes: list[tuple[str, NoteSource]] = []
-    media: dict[str, Path] = {}
+    media: dict[str, Path] = _description_media(course, [decks[key] for key in chosen], problems, base)
     for deck_key, ids in chosen.items():
         deck = decks[deck_key]
         for card in deck.cards:
@@ -117,3 +127,27 @@ def _same_content(first: Path, second: Path, base: Path | None, problems: list[P
     except SourceError as exc:
         problems += exc.problems
         return True  # the file's own problem is enough
+
+
+def _description_media(course: CourseSource, drawn: list[DeckSource], problems: list[Problem], base: Path | None) -> dict[str, Path]:
+    """The images of the course's description, from the media/ of the decks it draws from, packed
+    under names of their content as a deck's description images are (see source.packed_name)."""
+    media: dict[str, Path] = {}
+    packed: dict[str, str] = {}
+    for name, where in course.description_images:
+        files = [deck.media_files[name] for deck in drawn if name in deck.media_files]
+        try:
+            names = {packed_name(path, display_path(path, base)) for path in files}
+        except SourceError as exc:
+            problems += exc.problems
+            continue
+        if not files:
+            problems.append(Problem(where, f"image '{name}' is in the media/ folder of no deck this course draws from ({', '.join(deck.key for deck in drawn)})"))
+        elif len(names) > 1:
+            problems.append(Problem(where, f"image '{name}' differs between the media/ folders of the decks this course draws from"))
+        else:
+            packed[name] = names.pop()
+            media[packed[name]] = files[0]
+    if packed:
+        course.description = render_markdown(course.description_text, packed).html
+    return media

@@ -26,29 +26,52 @@ def question_answer(card: CardSource) -> list[tuple[str, str]]:
 def export_csv(decks: list[DeckSource]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    # The csv module quotes a line break only if it is in the line terminator: a row with a carriage
+    # return has every cell quoted, or a spreadsheet would start a row (and maybe a formula) there.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for deck in decks:
         for card in deck.cards:
             tags = " ".join(sorted(set(deck.tags) | set(card.tags)))
             for front, back in question_answer(card):
-                writer.writerow((deck.name, card.id, card.type, front, back, card.extra_text, tags, " / ".join(card.sources)))
+                row = [_inert_cell(cell) for cell in (deck.name, card.id, card.type, front, back, card.extra_text, tags, " / ".join(card.sources))]
+                (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
 
+def _inert_cell(value: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice on CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def export_markdown(decks: list[DeckSource]) -> str:
+    """A study sheet. Cards show raw HTML as text, so the sheet must too: in a Markdown viewer, a
+    field's `<script>` would run. Every '<' that could open a tag, a comment or an autolink is
+    written as `&lt;` (in a code span too, where it then shows as `&lt;`)."""
     lines: list[str] = []
     for deck in decks:
-        lines += [f"# {deck.name}", ""]
+        lines += [f"# {_no_html(deck.name)}", ""]
         if deck.reading.get("title"):
-            by = f", {deck.reading['author']}" if deck.reading.get("author") else ""
-            lines += [f"From *{deck.reading['title']}*{by}.", ""]
+            by = f", {_no_html(deck.reading['author'])}" if deck.reading.get("author") else ""
+            lines += [f"From *{_no_html(deck.reading['title'])}*{by}.", ""]
         for card in deck.cards:
             lines += _markdown_card(card)
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _no_html(text: str) -> str:
+    return _TAG_START.sub("&lt;", text)
+
+
+# What CommonMark reads as raw HTML or an autolink starts with '<' and a letter, '/', '!' or '?'.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _markdown_card(card: CardSource) -> list[str]:
-    f = card.fields
+    f = {name: _no_html(value) if isinstance(value, str) else {_no_html(k): _no_html(v) for k, v in value.items()} for name, value in card.fields.items()}
     if card.type == "compare":
         rows = [f"**{f['aspect']}**", "", "| | |", "|---|---|"]
         rows += [f"| {item} | {value} |" for item, value in f["items"].items()]
@@ -56,7 +79,7 @@ def _markdown_card(card: CardSource) -> list[str]:
     if card.type == "cloze":
         text = _CLOZE.sub(lambda m: f"**{m.group(1)}**", f["text"])
         return [f"- {text}", ""]
-    front, back = question_answer(card)[0]
+    front, back = map(_no_html, question_answer(card)[0])
     return [f"- **{front}** — {back}", ""]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .cache import FileCache
 from .course import CourseSource, course_notes, load_course
+from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
@@ -163,6 +164,8 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
     if file_cache and wanted == set(deck_folders):
         file_cache.prune()
     sources = {plan.deck.key: plan.deck for plan in decks}
+    named = [("deck", d.name, d.name_location or d.location) for d in sources.values()] + [("course", c.name, c.name_location or c.location) for c in courses]
+    problems += name_clashes(named)
     course_plans = []
     for course in courses:
         if any(s.deck in deck_folders and s.deck not in sources for s in course.selections):

@@ -8,11 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cardfile import CardFile, CardSource, render_field, validated
+from .cardfile import CardFile, CardSource, check_verbatim, render_field, validated
+from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .inputs import DECK_FILE, MEDIA_DIR, DeckInputs, deck_folders, display_path, list_deck
 from .notes import NoteContext, NoteSource
 from .reader import CardFileReader
+from .safefs import digest_source
+from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
 
 Progress = Callable[[str, int, int], None]
@@ -32,6 +35,10 @@ class DeckSource:
     media: dict[str, Path] = field(default_factory=dict)  # file name -> path, only the referenced files
     warnings: list[Problem] = field(default_factory=list)
     notes: list[NoteSource] = field(default_factory=list)  # compiled with the card files, in source order
+    name_location: Location | None = None
+    description_text: str = ""  # as written
+    description_images: list[tuple[str, Location]] = field(default_factory=list)
+    media_files: dict[str, Path] = field(default_factory=dict)  # every file in media/, used or not
 
     def note_context(self) -> NoteContext:
         return NoteContext(self.key, self.tags, self.reading)
@@ -91,6 +98,7 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
                 problems.append(Problem(where, f"id '{card_id}' is retired ({deck.retired[card_id]}) and can never be used again"))
     _check_prompts(deck.files, skipped, problems)
     _collect_media(deck, listing.media, skipped, problems, base)
+    _pack_description_media(deck, problems, base)
     if problems:
         raise SourceError(problems)
     return deck
@@ -122,7 +130,13 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     data = doc.data
     if data["key"] != folder.name:
         problems.append(Problem(doc.at(("key",)), f"deck key '{data['key']}' must match its folder name '{folder.name}'"))
-    description = render_field(data.get("description", ""), doc.at(("description",)), problems, doc=doc)
+    if message := deck_name_problem(data["name"]):
+        problems.append(Problem(doc.at(("name",)), message))
+    images: list = []
+    description = render_field(data.get("description", ""), doc.at(("description",)), problems, images, doc)
+    for part in ("title", "author"):
+        if part in data.get("reading", {}):
+            check_verbatim(data["reading"][part], doc.at(("reading", part)), problems)  # shown with every card's source
     return DeckSource(
         key=data["key"],
         name=data["name"],
@@ -132,6 +146,9 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
         retired={card_id: doc.at(("retired", i)) for i, card_id in enumerate(data.get("retired", ()))},
         folder=folder,
         location=doc.at(()),
+        name_location=doc.at(("name",)),
+        description_text=data.get("description", ""),
+        description_images=[(name, Location(doc.path, line, col)) for name, line, col in images],
     )
 
 
@@ -164,8 +181,8 @@ def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problem
 
 def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
     media_dir = deck.folder / MEDIA_DIR
-    available = _media_files(listed, problems, base)
-    used: set[str] = set()
+    available = deck.media_files = _media_files(listed, problems, base)
+    used: set[str] = {name for name, _ in deck.description_images}
     for card_file in deck.files:
         for index, name, line, col in card_file.images:
             if (id(card_file), index) in skipped:
@@ -177,6 +194,32 @@ def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int,
             deck.media[name] = available[name]
     for name in sorted(set(available) - used):
         deck.warnings.append(Problem(Location(display_path(available[name], base)), "warning: media file is not used by any card"))
+
+
+def _pack_description_media(deck: DeckSource, problems: list[Problem], base: Path | None) -> None:
+    """Images in the deck's description come from its media/ too. Anki's importer copies only the
+    media that notes use, or names starting with '_': they are packed under such a name, made of
+    their content, so a changed image gets a new name."""
+    packed = {}
+    for name, where in deck.description_images:
+        if name not in deck.media_files:
+            problems.append(Problem(where, f"image '{name}' is not in {display_path(deck.folder / MEDIA_DIR, base)}/"))
+            continue
+        try:
+            packed[name] = packed_name(deck.media_files[name], display_path(deck.media_files[name], base))
+        except SourceError as exc:
+            problems.extend(exc.problems)
+            continue
+        deck.media[packed[name]] = deck.media_files[name]
+    if packed:
+        deck.description = render_markdown(deck.description_text, packed).html
+
+
+def packed_name(path: Path, display: str) -> str:
+    """The name an image of a description goes under: Anki imports a '_' file whether or not a note
+    uses it, and never reports it unused."""
+    digest = digest_source(path, display).hex()[:20]
+    return f"_acudeck-{digest}{path.suffix.lower()}"
 
 
 def _media_files(listed: list[Path], problems: list[Problem], base: Path | None) -> dict[str, Path]:
