@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import BuildError, SourceError
+from .errors import BuildError, ReadError, SourceError, WriteError, os_reason
 
 
 class ProblemsFound(click.ClickException):
@@ -29,7 +29,20 @@ def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0, sources=
 
     progress = _progress_line if ctx.obj["progress"] else None
     digests = sources.files if sources else {}
-    return Project(ctx.obj["root"], progress=progress, use_cache=not no_cache, jobs=jobs, source_digests=digests)
+    return Project(ctx.obj["root"], progress=progress, use_cache=_use_cache(ctx, no_cache), jobs=jobs, source_digests=digests)
+
+
+def _use_cache(ctx: click.Context, no_cache: bool) -> bool:
+    """False with `--no-cache`, and (with a warning, once) when .acudeck-cache/ is a link or holds one."""
+    if no_cache:
+        return False
+    from . import cache
+
+    problem = cache.unusable(ctx.obj["root"])
+    if problem and not ctx.obj.get("cache_warned"):
+        click.echo(str(problem), err=True)
+        ctx.obj["cache_warned"] = True
+    return problem is None
 
 
 def _progress_line(label: str, done: int, total: int) -> None:
@@ -46,10 +59,23 @@ def _run(action):
         return action()
     except SourceError as exc:
         raise ProblemsFound(exc.problems) from None
+    except (WriteError, ReadError) as exc:
+        ctx = click.get_current_context()
+        verb = "write" if isinstance(exc, WriteError) else "read"
+        raise click.ClickException(f"{ctx.info_name}: cannot {verb} {_rel(exc.path, ctx.obj['root'])}: {exc.reason}") from None
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+        name = _rel(Path(exc.filename), click.get_current_context().obj["root"]) if exc.filename else ""
+        raise click.ClickException(f"{name}: {os_reason(exc)}" if name else os_reason(exc)) from None
+
+
+def _lock(ctx: click.Context) -> None:
+    """Hold the project's lock until the command ends: one run at a time reads and writes decks/ and
+    the cache (see acudeck/lock.py)."""
+    from .lock import WAITING, project_lock
+
+    _run(lambda: ctx.with_resource(project_lock(ctx.obj["root"], on_wait=lambda: click.echo(WAITING, err=True))))
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,6 +143,8 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
     from .notes import card_count
 
     root = ctx.obj["root"]
+    _lock(ctx)
+    no_cache = not _use_cache(ctx, no_cache)
     sources = None if no_cache else cache.source_digest(root)
     if sources and _replay(root, "build", cache.fingerprint(root, "build", sources, *keys)):
         return
@@ -162,9 +190,11 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     from . import cache, project
 
     root = ctx.obj["root"]
+    _lock(ctx)
     quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
+    no_cache = not _use_cache(ctx, no_cache)
     sources = None if no_cache else cache.source_digest(root)
-    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else ""
+    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else None
     if sources and _replay(root, "check", key):
         return
     problems = _run(lambda: project.check(_project(ctx, no_cache, jobs, sources), keys, source_text))
@@ -206,12 +236,14 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
     """
     from . import export as exporting
     from . import project
+    from .output import write_atomically
 
+    _lock(ctx)
     plan = _run(lambda: project.plan_project(_project(ctx, no_cache), keys))
     decks = [deck_plan.deck for deck_plan in plan.decks]
     text = exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)
     if output:
-        output.write_text(text, encoding="utf-8")
+        _run(lambda: write_atomically(output, text))
     else:
         click.echo(text, nl=False)
 
@@ -231,13 +263,16 @@ def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None, no_c
       python build.py preview needling -o /tmp/preview
     """
     from . import project
+    from .output import output_folder, preview_folder, preview_page
     from .preview import write_preview
 
     root = ctx.obj["root"]
+    _lock(ctx)
+    _run(lambda: output_folder(output) if output else preview_folder(root))  # before the build: a mistake shows at once
     results = _run(lambda: project.build(_project(ctx, no_cache), keys))
-    folder = output or (root / "decks" / "preview")
     for result in results:
-        page = folder / f"{result.path.stem}.html"
+        name = f"{result.path.stem}.html"
+        page = output / name if output else _run(lambda name=name: preview_page(root, name))
         count = _run(lambda result=result, page=page: write_preview(result.path, result.deck_name, page))
         click.echo(f"{_rel(page, root)}: {count} cards")
 
@@ -260,12 +295,13 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
     import time
 
     from .diff import run_diff
+    from .output import preview_page, write_atomically
 
     root = ctx.obj["root"]
+    _lock(ctx)
+    target = output or _run(lambda: preview_page(root, "diff.html"))
     text, page = _run(lambda: run_diff(root, base, int(time.time())))
-    target = output or (root / "decks" / "preview" / "diff.html")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    _run(lambda: write_atomically(target, page))
     click.echo(text, nl=False)
     click.echo(f"rendered: {_rel(target, root)}", err=True)
 

@@ -22,12 +22,19 @@ import hashlib
 import json
 import marshal
 import os
+import re
+import stat
 import sys
 import time
 import zlib
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
+
+from .errors import Location, Problem
+from .inputs import display_path, list_inputs, list_outputs
+from .safefs import digest_limited, open_regular, read_limited
 
 CACHE_DIR = ".acudeck-cache"
 _FORMAT = 3
@@ -102,12 +109,25 @@ class SourceDigest(NamedTuple):
 
 
 def source_digest(root: Path) -> SourceDigest:
+    """The digest of exactly the files a build reads (`inputs.list_inputs`: deck.yaml files, card
+    files, media, course files) and of the problems found listing them. A file that cannot be read
+    (or is over the size limit) is not read, and makes the digest one that nothing was stored under:
+    the command then runs, and reports it."""
+    from .yamlfile import MAX_FILE_BYTES
+
+    listing = list_inputs(root)
     total, files = hashlib.sha256(), {}
-    for folder in ("cards_src", "courses"):
-        for path in _files(root, folder):
+    for paths, limit in ((listing.sources(), MAX_FILE_BYTES), (listing.media(), None)):
+        for path in paths:
             name = path.relative_to(root).as_posix()
-            files[name] = content_digest(path.read_bytes())
+            try:
+                files[name] = digest_limited(path, limit)
+            except OSError:
+                total.update(os.urandom(32))
+                continue
             total.update(name.encode() + b"\0" + files[name])
+    for problem in listing.all_problems():
+        total.update(f"\0{problem}".encode())
     return SourceDigest(total.digest(), files)
 
 
@@ -115,22 +135,22 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def fingerprint(root: Path, command: str, sources: SourceDigest, *args: str) -> str:
+def fingerprint(root: Path, command: str, sources: SourceDigest, *args: str) -> str | None:
     """The key of a command's report: acudeck's code, the `source_digest` taken before the command
     ran (an edit made while it ran then misses next time), decks/ as it is now, and the arguments.
+    None (nothing is looked up or stored) when decks/ holds a link or a special file: the command
+    refuses those.
 
-    The outputs in decks/ count by name, size, inode and modification time, as make's targets do:
-    a deleted, edited, restored or checked-out deck is a miss, and the largest deck is not read twice
-    more per build."""
+    The outputs in decks/ count by name, size, inode and modification time (of the entry itself,
+    lstat), as make's targets do: a deleted, edited, restored or checked-out deck is a miss, and the
+    largest deck is not read twice more per build."""
+    outputs = list_outputs(root)
+    if outputs.problems:
+        return None
     digest = hashlib.sha256(code_version() + sources.total + f"\0{command}\0{args!r}".encode())
-    for path in _files(root, "decks"):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size} {stat.st_ino} {stat.st_mtime_ns}\0".encode())
+    for name, found in outputs.files:
+        digest.update(f"{name}\0{found.st_size} {found.st_ino} {found.st_mtime_ns}\0".encode())
     return digest.hexdigest()
-
-
-def _files(root: Path, folder: str) -> list[Path]:
-    return [path for path in sorted((root / folder).rglob("*")) if path.is_file() and not path.name.startswith(".") and "preview" not in path.relative_to(root).parts]
 
 
 def _add(digest, path: Path, base: Path) -> None:
@@ -139,14 +159,48 @@ def _add(digest, path: Path, base: Path) -> None:
     digest.update(b"\0")
 
 
+def unusable(root: Path) -> Problem | None:
+    """A warning when .acudeck-cache/ is a link, or holds one (at its top or in files/), or is not a
+    folder: the cache is then not used at all (nothing read, written or removed there)."""
+    folder = root / CACHE_DIR
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _warning(root, folder, f"cannot be read ({exc.strerror or exc})")
+    if stat.S_ISLNK(mode):
+        return _warning(root, folder, _LINK)
+    if not stat.S_ISDIR(mode):
+        return _warning(root, folder, "not a folder")
+    try:
+        with os.scandir(folder) as entries:
+            link = next((entry for entry in entries if entry.is_symlink()), None)
+        if link is None and _lstat_mode(folder / "files") == stat.S_IFDIR:
+            with os.scandir(folder / "files") as entries:
+                link = next((entry for entry in entries if entry.is_symlink()), None)
+    except OSError as exc:
+        return _warning(root, folder, f"cannot be read ({exc.strerror or exc})")
+    return _warning(root, Path(link.path), _LINK) if link else None
+
+
+_LINK = "symbolic link: acudeck does not follow links inside the project"
+
+
+def _warning(root: Path, path: Path, what: str) -> Problem:
+    return Problem(Location(display_path(path, root)), f"warning: {what}, so the cache is not used; delete {CACHE_DIR}/ to use it again")
+
+
 def _entry(root: Path, command: str) -> Path:
     return root / CACHE_DIR / f"{command}.json"
 
 
-def lookup(root: Path, command: str, key: str) -> dict | None:
+def lookup(root: Path, command: str, key: str | None) -> dict | None:
     """The stored report for `key`, or None (missing, stale, or corrupt)."""
+    if key is None or not _real_folder(root / CACHE_DIR):
+        return None
     try:
-        data = json.loads(_entry(root, command).read_text("utf-8"))
+        data = json.loads(read_limited(_entry(root, command), _MAX_REPORT_BYTES).decode("utf-8"))
         if data["key"] == key and isinstance(data["stdout"], list) and isinstance(data["stderr"], list):
             return data
     except (OSError, ValueError, KeyError, TypeError):
@@ -154,23 +208,73 @@ def lookup(root: Path, command: str, key: str) -> dict | None:
     return None
 
 
-def store(root: Path, command: str, key: str, stdout: list[str], stderr: list[str]) -> None:
-    path = _entry(root, command)
+_MAX_REPORT_BYTES = 64 * 1024 * 1024  # a report is a few lines; a larger file is not one this user's runs wrote
+
+
+def store(root: Path, command: str, key: str | None, stdout: list[str], stderr: list[str]) -> None:
+    if key is None:
+        return
+    with contextlib.suppress(OSError), _cache_folder(root) as folder:  # a cache that cannot be written only costs time
+        _write_entry(folder, f"{command}.json", [json.dumps({"key": key, "stdout": stdout, "stderr": stderr}).encode("utf-8")])
+
+
+def _real_folder(path: Path) -> bool:
     try:
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": key, "stdout": stdout, "stderr": stderr}), encoding="utf-8")
-        tmp.replace(path)
+        return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
-        pass  # a cache that cannot be written only costs time
+        return False
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+@contextlib.contextmanager
+def _cache_folder(root: Path, *names: str, create: bool = True) -> Iterator[int]:
+    """A descriptor of root/.acudeck-cache (then of each of `names` in it), each opened without
+    following a link (OSError for one), and made first when `create`. Entries are then written and
+    removed relative to it, so nothing reaches outside the project, whatever happens to the path."""
+    opened = [os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))]
+    try:
+        for name in (CACHE_DIR, *names):
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, dir_fd=opened[-1])
+            opened.append(os.open(name, _DIR_FLAGS, dir_fd=opened[-1]))
+        yield opened[-1]
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _write_entry(folder: int, name: str, chunks: list[bytes]) -> None:
+    """Write the entry `name` in the folder `folder` (a descriptor) through a temporary file made
+    anew (never one that is there already, a link say) and renamed over it."""
+    tmp = f".{name}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp, dir_fd=folder)
+    fd = os.open(tmp, _NEW_FILE_FLAGS, 0o644, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link rather than following it
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
+        raise
 
 
 class FileCache:
     """Card file results under .acudeck-cache/files/, one file per entry, named by its key."""
 
     def __init__(self, root: Path):
+        self.root = root
         self.folder = root / CACHE_DIR / "files"
         self.used: set[str] = set()
+        # Neither .acudeck-cache nor files/ is a link (the command line does not use a cache that holds
+        # one, see `unusable`): entries are opened by their path, each without following a link itself.
+        self.safe = all(_lstat_mode(path) in (None, stat.S_IFDIR) for path in (root / CACHE_DIR, self.folder))
 
     def key(self, display: str, content: bytes, context: bytes) -> str:
         """`content`: the file's `content_digest`; `context`: what else the entry depends on (the
@@ -181,8 +285,10 @@ class FileCache:
         """The entry's bytes (without its tail), checked against its key and checksum; None when
         missing or damaged."""
         self.used.add(key)
+        if not self.safe:
+            return None
         try:
-            with open(self.folder / key, "rb", buffering=0) as fh:
+            with open_regular(self.folder / key, buffering=0) as fh:
                 header = fh.read(_HEADER_SIZE)
                 size = _payload_size(key, header)
                 payload = fh.read(size) if size is not None else b""
@@ -192,8 +298,10 @@ class FileCache:
 
     def read_tail(self, key: str) -> bytes | None:
         """The entry's tail: a part that most runs do not need, read and checked only when asked for."""
+        if not self.safe:
+            return None
         try:
-            with open(self.folder / key, "rb", buffering=0) as fh:
+            with open_regular(self.folder / key, buffering=0) as fh:
                 header = fh.read(_HEADER_SIZE)
                 size = _payload_size(key, header)
                 if size is None:
@@ -210,31 +318,48 @@ class FileCache:
 
     def put(self, key: str, payload: bytes, tail: bytes = b"") -> None:
         self.used.add(key)
-        path = self.folder / key
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(f"{key}{_crc(payload).decode()}{len(payload):016x}{_crc(tail).decode()}\n".encode())
-                fh.write(payload)
-                fh.write(tail)
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        if not self.safe:
+            return
+        header = f"{key}{_crc(payload).decode()}{len(payload):016x}{_crc(tail).decode()}\n".encode()
+        with contextlib.suppress(OSError), _cache_folder(self.root, "files") as folder:  # a cache that cannot be written only costs time
+            _write_entry(folder, key, [header, payload, tail])
 
     def prune(self) -> None:
-        """Remove the entries this run did not use (call only after reading every deck)."""
+        """Remove the entries this run did not use (call only after reading every deck). Only what
+        acudeck writes is removed: regular files named like an entry or like one's temporary file, in
+        the real folder .acudeck-cache/files of this project, never through a link."""
+        if not self.safe:
+            return
         now = time.time()
-        with contextlib.suppress(OSError):  # a cache that cannot be cleaned only costs disk space
-            for path in list(self.folder.iterdir()):
-                if path.name.startswith("."):
+        # A cache that cannot be cleaned only costs disk space.
+        with contextlib.suppress(OSError), _cache_folder(self.root, "files", create=False) as folder, os.scandir(folder) as entries:
+            for entry in list(entries):
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if _ENTRY_NAME.fullmatch(entry.name):
+                    stale = entry.name not in self.used
+                elif _TEMP_NAME.fullmatch(entry.name):
                     # Another run's temporary file, left alone unless it is old enough to be a leftover.
+                    stale = now - entry.stat(follow_symlinks=False).st_mtime > 3600
+                else:
+                    continue
+                if stale:
                     with contextlib.suppress(OSError):
-                        if now - path.stat().st_mtime > 3600:
-                            path.unlink()
-                elif path.name not in self.used:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+                        os.unlink(entry.name, dir_fd=folder)
+
+
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
+_TEMP_NAME = re.compile(r"\.[0-9a-f]{64}\.[0-9]+\.tmp")
+
+
+def _lstat_mode(path: Path) -> int | None:
+    """The kind of file at `path` (S_IFDIR, S_IFLNK ...), None when there is none."""
+    try:
+        return stat.S_IFMT(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return -1
 
 
 _HEADER_SIZE = 64 + 8 + 16 + 8 + 1  # the key, the payload's CRC-32 and size, the tail's CRC-32 (all in hex), a newline

@@ -11,12 +11,12 @@ from __future__ import annotations
 import marshal
 from collections.abc import Callable
 
-from . import text
+from . import mathjax, text
 from .card import CardSource
 from .cardtypes import card_type
 from .errors import Location, Problem, SourceError
 from .format import schema_errors
-from .notes import NoteContext, NoteSource
+from .notes import NoteContext, NoteSource, quotes_html
 from .yamlfile import YamlDocument, decode_text, parse_yaml
 
 
@@ -101,7 +101,9 @@ def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDo
 
 
 def render_field(value: str, where: Location, problems: list[Problem], images: list | None = None, doc: YamlDocument | None = None) -> text.Rendered:
+    """Render one Markdown field, its problems located; `images` collects its (file name, line, col)."""
     rendered = text.render_markdown(value)
+    check_active_content(rendered.html, where, problems)
     for line, message in rendered.problems:
         if line:
             at = where.line + line
@@ -114,6 +116,19 @@ def render_field(value: str, where: Location, problems: list[Problem], images: l
     return rendered
 
 
+def check_active_content(field_html: str, where: Location, problems: list[Problem]) -> None:
+    """LaTeX or MathJax beyond plain math, in a field as the student's Anki gets it."""
+    if found := mathjax.active_content_problems(field_html):
+        problems.extend(Problem(where, message) for message in found)
+
+
+def check_verbatim(value: str, where: Location, problems: list[Problem]) -> None:
+    """A field shown as it is written (quotes, names, references) reaches Anki escaped, and the
+    browser shows its text as written: MathJax still reads it."""
+    if found := mathjax.text_problems(value):
+        problems.extend(Problem(where, message) for message in found)
+
+
 def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> CardSource | None:
     kind = card_type(card["type"])
     before = len(problems)
@@ -124,12 +139,15 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     for field in kind.FIELDS:
         value = card[field.name]
         if field.kind == "items":
-            html[field.name] = {item: render_field(v, doc.at(trail + (field.name, item)), problems, images, doc).html for item, v in value.items()}
+            html[field.name] = _render_items(value, doc, trail + (field.name,), problems, images)
         elif field.kind == "data":
             html[field.name] = value
         else:
-            html[field.name] = render_field(value, Location(doc.path, *positions[field.name]), problems, images, doc).html
-    extra = render_field(card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc).html if "extra" in card else ""
+            html[field.name] = _render_shown(f"'{field.name}'", value, Location(doc.path, *positions[field.name]), problems, images, doc)
+    extra = _render_shown("'extra'", card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc) if "extra" in card else ""
+    _check_quotes(_quotes(card.get("source")), doc, trail + ("source",), problems)
+    if "reference" in card:
+        check_verbatim(card["reference"], doc.at(trail + ("reference",)), problems)
     source = CardSource(
         id=card["id"],
         type=card["type"],
@@ -146,6 +164,34 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     )
     problems += kind.check(source, lambda inner: doc.at(trail + inner))
     return None if len(problems) > before else source
+
+
+def _render_shown(label: str, value: str, where: Location, problems: list[Problem], images: list, doc: YamlDocument) -> str:
+    """A field the card shows: rendered, and refused when it would show nothing."""
+    rendered = render_field(value, where, problems, images, doc).html
+    if not text.shows_something(rendered):
+        problems.append(Problem(where, f"{label} shows nothing: it has no visible text or image (only spaces, invisible characters or empty markup)"))
+    return rendered
+
+
+def _render_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem], images: list) -> dict[str, str]:
+    """An items field: names shown as written, values rendered."""
+    rendered: dict[str, str] = {}
+    for item, value in items.items():
+        check_verbatim(item, doc.key_at(trail + (item,)), problems)
+        if not text.shows_something(text.plain(item)):
+            problems.append(Problem(doc.key_at(trail + (item,)), f"item '{text.shown(item)}' shows nothing: it has no visible text"))
+        rendered[item] = _render_shown(f"the value of '{item}'", value, doc.at(trail + (item,)), problems, images, doc)
+    return rendered
+
+
+def _check_quotes(quotes: tuple[str, ...], doc: YamlDocument, trail: tuple, problems: list[Problem]) -> None:
+    """Each quote, then all of them as the source field joins them: one run of text to MathJax."""
+    before = len(problems)
+    for i, quote in enumerate(quotes):
+        check_verbatim(quote, doc.at(trail + (i,)), problems)  # a single quote: the nearest located parent
+    if len(quotes) > 1 and len(problems) == before:
+        check_active_content(quotes_html(quotes), doc.at(trail), problems)
 
 
 def _quotes(value: str | list | None) -> tuple[str, ...]:

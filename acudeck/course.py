@@ -6,18 +6,21 @@ so a student who imports both gets no duplicates, and an update to either reache
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .card import CardSource
+from .cardfile import render_field
 from .cardtypes import card_type
+from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .format import validate
+from .inputs import COURSE_DIR, course_files
 from .notes import NoteSource
-from .source import DeckSource, display_path
+from .safefs import digest_source
+from .source import DeckSource, display_path, packed_name
+from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
-
-COURSE_DIR = "courses"
 
 
 @dataclass
@@ -44,29 +47,36 @@ class Selection:
 class CourseSource:
     key: str
     name: str
-    description: str
+    description: str  # rendered
     selections: list[Selection]
     location: Location
+    name_location: Location | None = None
+    description_text: str = ""  # as written
+    description_images: list[tuple[str, Location]] = field(default_factory=list)
 
 
 def find_courses(root: Path) -> list[Path]:
-    folder = root / COURSE_DIR
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    """courses/<key>.yaml, by name (see inputs.py)."""
+    return course_files(root / COURSE_DIR, root, [])
 
 
 def load_course(path: Path, base: Path) -> CourseSource:
-    from .text import render_markdown
-
     doc = load_yaml(path, display_path(path, base))
     problems = validate(doc, "course")
     if problems:
         raise SourceError(problems)
     data = doc.data
     if data["key"] != path.stem:
-        raise SourceError([Problem(doc.at(("key",)), f"course key '{data['key']}' must match its file name '{path.stem}'")])
+        problems.append(Problem(doc.at(("key",)), f"course key '{data['key']}' must match its file name '{path.stem}'"))
+    if message := deck_name_problem(data["name"]):
+        problems.append(Problem(doc.at(("name",)), message))
     selections = [_selection(entry, doc, i) for i, entry in enumerate(data["select"])]
-    description = render_markdown(data.get("description", "")).html
-    return CourseSource(data["key"], data["name"], description, selections, doc.at(()))
+    images: list = []
+    description = render_field(data.get("description", ""), doc.at(("description",)), problems, images, doc)  # the rules of a deck's
+    if problems:
+        raise SourceError(problems)
+    found = [(name, Location(doc.path, line, col)) for name, line, col in images]
+    return CourseSource(data["key"], data["name"], description.html, selections, doc.at(()), doc.at(("name",)), data.get("description", ""), found)
 
 
 def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
@@ -80,7 +90,7 @@ def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     )
 
 
-def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[list[tuple[str, NoteSource]], dict[str, Path], list[Problem]]:
+def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path], list[Problem]]:
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
     chosen: dict[str, set[str]] = {}
@@ -98,7 +108,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
             problems.append(Problem(selection.location, "selects no card"))
         chosen.setdefault(deck.key, set()).update(picked)
     notes: list[tuple[str, NoteSource]] = []
-    media: dict[str, Path] = {}
+    media: dict[str, Path] = _description_media(course, [decks[key] for key in chosen], problems, base)
     for deck_key, ids in chosen.items():
         deck = decks[deck_key]
         for card in deck.cards:
@@ -107,7 +117,39 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
             notes.extend((deck.key, note) for note in card_type(card.type).notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
-                if name in media and media[name].read_bytes() != path.read_bytes():
+                if name in media and media[name] != path and not _same_content(media[name], path, base, problems):
                     problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
                 media[name] = path
     return notes, media, problems
+
+
+def _same_content(first: Path, second: Path, base: Path | None, problems: list[Problem]) -> bool:
+    try:
+        return digest_source(first, display_path(first, base)) == digest_source(second, display_path(second, base))
+    except SourceError as exc:
+        problems += exc.problems
+        return True  # the file's own problem is enough
+
+
+def _description_media(course: CourseSource, drawn: list[DeckSource], problems: list[Problem], base: Path | None) -> dict[str, Path]:
+    """The images of the course's description, from the media/ of the decks it draws from, packed
+    under names of their content as a deck's description images are (see source.packed_name)."""
+    media: dict[str, Path] = {}
+    packed: dict[str, str] = {}
+    for name, where in course.description_images:
+        files = [deck.media_files[name] for deck in drawn if name in deck.media_files]
+        try:
+            names = {packed_name(path, display_path(path, base)) for path in files}
+        except SourceError as exc:
+            problems += exc.problems
+            continue
+        if not files:
+            problems.append(Problem(where, f"image '{name}' is in the media/ folder of no deck this course draws from ({', '.join(deck.key for deck in drawn)})"))
+        elif len(names) > 1:
+            problems.append(Problem(where, f"image '{name}' differs between the media/ folders of the decks this course draws from"))
+        else:
+            packed[name] = names.pop()
+            media[packed[name]] = files[0]
+    if packed:
+        course.description = render_markdown(course.description_text, packed).html
+    return media

@@ -6,20 +6,27 @@ key and card id), so an edit shows as a change, not as a removal and an addition
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import io
 import itertools
+import os
+import posixpath
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BuildError, SourceError
+from .errors import BuildError, SourceError, WriteError
+from .lock import project_lock
 from .notes import NoteSource
-from .source import find_decks, load_deck
+from .source import display_path, find_decks, load_deck
 
 
 @dataclass
@@ -36,16 +43,46 @@ class DeckDiff:
         return not (self.added or self.changed or self.removed)
 
 
+_BASE_BROKEN = "the sources at the base revision do not load"
+
+
+def resolve_revision(root: Path, rev: str) -> str:
+    """The commit `rev` names, as its hash: only the hash reaches `git archive`, so no revision is
+    ever read as an option."""
+    if rev.startswith("-"):
+        raise BuildError(f"cannot read revision '{rev}': a revision does not start with '-'")
+    commit = _git(root, rev, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").decode("ascii", errors="replace").strip()
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        raise BuildError(f"cannot read revision '{rev}': git rev-parse gave {commit!r}")
+    return commit
+
+
 def export_revision(root: Path, rev: str, dest: Path) -> None:
-    """The project's files at `rev`, written into `dest`."""
+    """The project's files at `rev`, written into `dest` and nowhere else."""
+    archive = _git(root, rev, "archive", "--format=tar", resolve_revision(root, rev))
     try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(dest, filter=_inert_links)
+    except (tarfile.TarError, OSError) as exc:
+        raise BuildError(f"cannot extract revision '{rev}': {exc}") from None
+
+
+def _inert_links(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    """tarfile's "data" filter, except that a symbolic link is kept as a link to itself, whatever it
+    pointed at: nothing can be extracted or built through it to outside `dest`, and loading the tree
+    meets a link where the revision has one, as it would in the working tree."""
+    if member.issym():
+        member = member.replace(linkname=posixpath.basename(member.name), deep=False)
+    return tarfile.data_filter(member, dest)
+
+
+def _git(root: Path, rev: str, *args: str) -> bytes:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=True).stdout
     except FileNotFoundError:
         raise BuildError("diff needs git on the PATH") from None
     except subprocess.CalledProcessError as exc:
         raise BuildError(f"cannot read revision '{rev}': {exc.stderr.decode(errors='replace').strip()}") from None
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
 
 
 def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
@@ -58,10 +95,8 @@ def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
 
 
 def diff_trees(base: Path, head: Path) -> list[DeckDiff]:
-    try:
+    with _loading_base():
         before = load_notes(base)
-    except SourceError as exc:
-        raise BuildError(f"the sources at the base revision do not load:\n{exc}") from None
     after = load_notes(head)
     diffs = []
     for key in sorted(set(before) | set(after)):
@@ -106,9 +141,11 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
 
     rendered = {}
     for label, root in (("before", base), ("after", head)):
-        for apkg in sorted((root / "decks").glob("*.apkg")):
-            for card in render_package(apkg):
-                rendered.setdefault((label, card.guid), []).append(card)
+        for d in diffs:
+            apkg = root / "decks" / f"{d.key}.apkg"  # the deck's own package, just built (a course's would repeat its cards)
+            if apkg.is_file() and not apkg.is_symlink():
+                for card in render_package(apkg):
+                    rendered.setdefault((label, card.guid), []).append(card)
     sections = []
     for d in diffs:
         for kind, pairs in (("added", [(None, n) for n in d.added]), ("changed", d.changed), ("removed", [(n, None) for n in d.removed])):
@@ -127,18 +164,59 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
 
 def prepare_trees(root: Path, rev: str, work: Path, now: int) -> tuple[Path, Path]:
     """Copies of the base revision and of the working tree, each built, in `work`."""
-    from .project import Project, build
-
     base, head = work / "base", work / "head"
     export_revision(root, rev, base)
+    copy_working_tree(root, head)
+    with _loading_base():
+        _build_tree(base, now)
+    _build_tree(head, now)
+    return base, head
+
+
+def _build_tree(tree: Path, now: int) -> None:
+    from .project import Project, build
+
+    if (tree / "cards_src").is_dir():
+        with project_lock(tree):  # which refuses a decks/ that is a link, as in the project itself
+            build(Project(tree), now=now)
+
+
+def copy_working_tree(root: Path, head: Path) -> None:
+    """The working tree's sources and decks, copied into `head` with links kept as links (copying
+    what they point at would bring outside files in): loading the copy refuses them as loading the
+    project does."""
     head.mkdir()
     for name in ("cards_src", "courses", "decks"):
-        if (root / name).is_dir():
-            shutil.copytree(root / name, head / name, ignore=shutil.ignore_patterns("preview", ".*.tmp"))
-    for tree in (base, head):
-        if (tree / "cards_src").is_dir():
-            build(Project(tree), now=now)
-    return base, head
+        source, copy = root / name, head / name
+        try:
+            if source.is_symlink():
+                os.symlink(os.readlink(source), copy)
+            elif source.is_dir():
+                ignore = shutil.ignore_patterns("preview", ".*.tmp") if name == "decks" else None
+                shutil.copytree(source, copy, symlinks=True, ignore=ignore, copy_function=functools.partial(_copy_file, root=root))
+        except shutil.Error as exc:  # the files that could not be copied: name the first
+            path, _, reason = exc.args[0][0]
+            raise BuildError(f"cannot copy the working tree: {display_path(Path(path), root)}: {reason}") from None
+
+
+def _copy_file(source: str, copy: str, root: Path) -> None:
+    """shutil.copy2 for regular files; anything else (a FIFO would block the copy) stops it."""
+    if not stat.S_ISREG(os.lstat(source).st_mode):
+        raise BuildError(f"cannot copy the working tree: {display_path(Path(source), root)}: not a regular file")
+    shutil.copy2(source, copy)
+
+
+@contextlib.contextmanager
+def _loading_base() -> Iterator[None]:
+    """Problems in the base revision's sources, told apart from the working tree's."""
+    try:
+        yield
+    except SourceError as exc:
+        raise BuildError(f"{_BASE_BROKEN}:\n{exc}") from None
+    except WriteError:
+        raise
+    except BuildError as exc:
+        raise BuildError(f"{_BASE_BROKEN}: {exc}") from None
 
 
 def run_diff(root: Path, rev: str, now: int) -> tuple[str, str]:

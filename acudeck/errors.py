@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -38,3 +39,27 @@ class SourceError(Exception):
 
 class BuildError(Exception):
     """A failure that is not tied to a place in the sources (an unwritable folder, say)."""
+
+
+class WriteError(BuildError):
+    """A file acudeck writes could not be written (a full disk, a missing folder): names the file,
+    which a full disk's OSError does not."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ReadError(BuildError):
+    """A project file that was fine when checked could not be read when used (swapped for a link, say)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def os_reason(exc: BaseException) -> str:
+    """What went wrong, without the errno and file name Python puts in str(OSError)."""
+    return getattr(exc, "strerror", None) or str(exc)

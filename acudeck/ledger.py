@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .errors import BuildError, Location, Problem
 from .notetypes import NoteTypeSpec, content_fingerprint, schema_fingerprint
+from .safefs import read_source
 
 if TYPE_CHECKING:
     from .cache import FileCache
@@ -60,10 +62,10 @@ def ledger_path(out_dir: Path, deck_key: str) -> Path:
 def read_ledger(path: Path, display: str, cache: FileCache | None = None) -> Ledger:
     """The ledger at `path` (empty when there is none). With `cache`, its parsed form is kept there
     under the text's digest, so an unchanged ledger is not parsed again."""
-    if not path.exists():
+    if not os.path.lexists(path):
         return Ledger()
+    raw = read_source(path, display, None)  # never through a link, never blocking (see safefs.py)
     try:
-        raw = path.read_bytes()
         key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}") if cache else ""
         ledger = _cached_ledger(cache, key, raw) if cache else None
         if ledger is None:

@@ -74,8 +74,12 @@ def source_html(card: CardSource, reading: dict[str, str]) -> str:
     cite = f" <cite>{plain(work)}</cite>" if work else ""
     if not card.reference and reading.get("author"):
         cite += f", {plain(reading['author'])}"
-    quotes = " ".join(f"“{plain(quote)}”" for quote in card.sources)
-    return f"{quotes}{' —' + cite if cite else ''}"
+    return f"{quotes_html(card.sources)}{' —' + cite if cite else ''}"
+
+
+def quotes_html(quotes: tuple[str, ...]) -> str:
+    """The quotes of a card's source, as its Source field shows them: one run of text."""
+    return " ".join(f"“{plain(quote)}”" for quote in quotes)
 
 
 def card_count(notes: list[NoteSource]) -> int:

@@ -26,8 +26,10 @@ import genanki
 
 from .cardtypes import note_type
 from .deflate import ParallelCompressor
+from .errors import ReadError, WriteError, os_reason
 from .notes import FIELD_SEPARATOR, NoteSource
 from .notetypes import VersionedModel, genanki_model
+from .safefs import open_regular
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # 65k notes, a 56 MB db: level 1 zips it in 0.28 s to 9.6 MB, level 6 in 1.0 s to 8.7 MB, level 9 in 4.0 s to 8.7 MB
@@ -164,8 +166,10 @@ def _zip_entry(name: str, size: int = 0) -> zipfile.ZipInfo:
 
 
 def _zip_file(zf: zipfile.ZipFile, name: str, path: str | Path, parallel: bool = False) -> None:
-    """Stream a file into the archive instead of reading it whole; `parallel`: deflate it on every core."""
-    with open(path, "rb") as src, zf.open(_zip_entry(name, os.path.getsize(path)), "w") as dest:
+    """Stream a file into the archive instead of reading it whole; `parallel`: deflate it on every core.
+    Opened as a project file (safefs.open_regular): a media file swapped for a link or a FIFO since
+    the deck was checked is refused, not followed."""
+    with open_regular(path) as src, zf.open(_zip_entry(name, os.fstat(src.fileno()).st_size), "w") as dest:
         compressor = None
         if parallel:
             # zipfile has no way to plug in a compressor; its entry writer keeps one in this attribute
@@ -199,13 +203,18 @@ class Staging:
                 os.unlink(tmp)
 
     def open(self, final: Path, mode: str = "wb"):
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        os.fchmod(fd, 0o644)
-        self.pending.append((tmp, final))
+        with writing(final):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            self.pending.append((tmp, final))
+            os.fchmod(fd, 0o644)
         if "b" in mode:
             return os.fdopen(fd, mode)
         return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+
+    def write(self, final: Path, data: bytes) -> None:
+        with writing(final), self.open(final) as fh:
+            fh.write(data)
 
     def staged(self, final: Path) -> Path:
         """The temporary file that will become `final`."""
@@ -218,9 +227,24 @@ class Staging:
             self.pending.remove((tmp, target))
 
     def commit(self) -> None:
-        for tmp, final in self.pending:
-            os.replace(tmp, final)
-        self.pending.clear()
+        """Rename each staged file into place. An interruption part way leaves some destinations new
+        and some old; the next build repairs that, since it compares every package with its ledger."""
+        while self.pending:
+            tmp, final = self.pending[0]
+            with writing(final):
+                os.replace(tmp, final)
+            del self.pending[0]  # renamed: no longer ours to remove on the way out
+
+
+@contextlib.contextmanager
+def writing(final: Path) -> Iterator[None]:
+    """Any failure to write `final` as a WriteError that names it (a full disk's OSError names no file)."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except (OSError, sqlite3.OperationalError) as exc:  # SQLite says "database or disk is full"
+        raise WriteError(final, os_reason(exc)) from None
 
 
 def remove_leftovers(*finals: Path) -> None:
@@ -233,7 +257,7 @@ def remove_leftovers(*finals: Path) -> None:
 
 def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
     """Write the package for `out` into the staging area; return the staged file."""
-    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+    with writing(out), tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         db_path = os.path.join(work, "collection.anki2")
         _write_collection(spec, db_path)
         with staging.open(out) as raw, zipfile.ZipFile(raw, "w") as zf:
@@ -241,7 +265,10 @@ def stage_apkg(spec: PackageSpec, staging: Staging, out: Path) -> Path:
             names = sorted(spec.media)
             zf.writestr(_zip_entry("media"), json.dumps({str(i): name for i, name in enumerate(names)}))
             for i, name in enumerate(names):
-                _zip_file(zf, str(i), spec.media[name])
+                try:
+                    _zip_file(zf, str(i), spec.media[name])
+                except OSError as exc:
+                    raise ReadError(spec.media[name], os_reason(exc)) from None
     return staging.staged(out)
 
 

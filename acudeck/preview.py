@@ -93,12 +93,12 @@ def _card_html(index: int, card: RenderedCard) -> str:
 
 
 def write_preview(apkg: Path, title: str, out: Path) -> int:
-    """Write the page for `apkg` to `out`; return how many cards it shows."""
+    """Write the page for `apkg` to `out` (whose folder exists); return how many cards it shows."""
     from .notetypes import CSS
+    from .output import write_atomically
 
     cards = render_package(apkg)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(preview_page(title, CSS, cards), encoding="utf-8")
+    write_atomically(out, preview_page(title, CSS, cards))
     return len(cards)
 
 

@@ -12,16 +12,15 @@ from pathlib import Path
 
 from .cache import FileCache
 from .cardtypes import NOTE_TYPES
-from .course import CourseSource, course_notes, find_courses, load_course
+from .course import CourseSource, course_notes, load_course
+from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
+from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
 from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
 from .reader import CardFileReader
-from .source import DeckSource, Progress, display_path, find_decks, load_deck
-
-SRC_DIR = "cards_src"
-OUT_DIR = "decks"
+from .source import DeckSource, Progress, display_path, load_deck
 
 
 @contextlib.contextmanager
@@ -130,15 +129,19 @@ class BuiltPackage:
 def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
     """Load and check the selected decks and courses (all of them without `keys`); raise one
     SourceError with the problems of all of them. A course brings in the decks it draws from."""
-    deck_folders = {folder.name: folder for folder in find_decks(project.src)}
-    course_files = {path.stem: path for path in find_courses(project.root)}
+    inputs = list_inputs(project.root)
+    # Links, special files and misnamed sources outside the decks, and in decks/: reported whatever is selected.
+    problems: list[Problem] = [*inputs.problems, *list_outputs(project.root).problems]
+    deck_folders = {deck.folder.name: deck for deck in inputs.decks}
+    course_files = {path.stem: path for path in inputs.courses}
+    unknown = [key for key in keys if key not in deck_folders and key not in course_files]
+    if problems and (unknown or not deck_folders):
+        raise SourceError(problems)
     if not deck_folders:
         raise BuildError(f"no decks found: {display_path(project.src, project.root)}/ holds no <deck>/deck.yaml")
-    unknown = [key for key in keys if key not in deck_folders and key not in course_files]
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
         raise BuildError(f"no deck named {names} in {display_path(project.src, project.root)}/ (decks: {', '.join([*deck_folders, *course_files])})")
-    problems: list[Problem] = []
     courses = []
     for key, path in course_files.items():
         if keys and key not in keys:
@@ -151,21 +154,25 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
     file_cache = FileCache(project.root) if project.use_cache else None
     reader = CardFileReader(file_cache, project.jobs, digests=project.source_digests)
     decks = []
-    for key, folder in deck_folders.items():
+    for key, listing in deck_folders.items():
         if key not in wanted:
             continue
         try:
-            decks.append(_plan_deck(project, load_deck(folder, project.root, project.progress, reader), problems, file_cache))
+            decks.append(_plan_deck(project, load_deck(listing.folder, project.root, project.progress, reader, listing), problems, file_cache))
         except SourceError as exc:
             problems.extend(exc.problems)
     if file_cache and wanted == set(deck_folders):
         file_cache.prune()
     sources = {plan.deck.key: plan.deck for plan in decks}
+    named = [("deck", d.name, d.name_location or d.location) for d in sources.values()] + [("course", c.name, c.name_location or c.location) for c in courses]
+    problems += name_clashes(named)
     course_plans = []
     for course in courses:
+        if any(s.deck in deck_folders and s.deck not in sources for s in course.selections):
+            continue  # a deck it draws from did not load: its problems are reported, the course's would only follow from them
         if course.key in deck_folders:
             problems.append(Problem(course.location, f"course key '{course.key}' is also a deck's key; both would be decks/{course.key}.apkg"))
-        notes, media, found = course_notes(course, sources)
+        notes, media, found = course_notes(course, sources, project.root)
         problems += found
         course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
     if problems:
@@ -213,8 +220,7 @@ def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: Fil
     new = stamped.ledger
     new.text, new.text_deck = ledger_text(new, plan.ledger, plan.deck.key, stamped.changed), plan.deck.key
     raw = new.text.encode("utf-8")
-    with staging.open(plan.ledger_path) as fh:
-        fh.write(raw)
+    staging.write(plan.ledger_path, raw)
     if cache:
         remember_ledger(cache, new, raw)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -10,18 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .card import CardSource
-from .cardfile import CardFile, render_field, validated
+from .cardfile import CardFile, check_verbatim, render_field, validated
 from .cardtypes import card_type
+from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
+from .inputs import DECK_FILE, MEDIA_DIR, DeckInputs, deck_folders, display_path, list_deck
 from .notes import NoteContext, NoteSource
 from .reader import CardFileReader
+from .safefs import digest_source
+from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
 
 Progress = Callable[[str, int, int], None]
-
-DECK_FILE = "deck.yaml"
-MEDIA_DIR = "media"
-CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -38,6 +37,10 @@ class DeckSource:
     media: dict[str, Path] = field(default_factory=dict)  # file name -> path, only the referenced files
     warnings: list[Problem] = field(default_factory=list)
     notes: list[NoteSource] = field(default_factory=list)  # compiled with the card files, in source order
+    name_location: Location | None = None
+    description_text: str = ""  # as written
+    description_images: list[tuple[str, Location]] = field(default_factory=list)
+    media_files: dict[str, Path] = field(default_factory=dict)  # every file in media/, used or not
 
     def note_context(self) -> NoteContext:
         return NoteContext(self.key, self.tags, self.reading)
@@ -50,41 +53,30 @@ class DeckSource:
         return {card_id for card_file in self.files for card_id in card_file.ids}
 
 
-def display_path(path: Path, base: Path | None = None) -> str:
-    """Paths in messages are relative to `base` (the project root) where they can be."""
-    # abspath, not resolve: a symbolic link is named by its own path, not by where it points.
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(os.path.abspath(base or Path.cwd())).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def find_decks(src: Path) -> list[Path]:
-    """Deck folders: the folders under `src` that hold a deck.yaml, in name order."""
-    if not src.is_dir():
-        return []
-    return sorted(p.parent for p in src.glob(f"*/{DECK_FILE}"))
+    """Deck folders: the folders under `src` that hold a deck.yaml, in name order (see inputs.py)."""
+    return deck_folders(src, None, [])
 
 
 def card_files(folder: Path) -> list[Path]:
-    files = [p for p in folder.rglob("*") if p.suffix in CARD_FILE_SUFFIXES and p.name != DECK_FILE and MEDIA_DIR not in p.relative_to(folder).parts[:-1]]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+    return list_deck(folder, None).card_files
 
 
-def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: CardFileReader | None = None) -> DeckSource:
+def load_deck(folder: Path, base: Path | None = None, progress: Progress | None = None, files: CardFileReader | None = None, listing: DeckInputs | None = None) -> DeckSource:
     """Read and check a whole deck folder; raise SourceError listing every problem found.
     `progress(label, done, total)` hears of each card file read; `files` reads the card files
-    (by default in this process, without a cache)."""
-    problems: list[Problem] = []
+    (by default in this process, without a cache); `listing` is the folder's `inputs.list_deck`,
+    when it has been taken already."""
+    listing = listing or list_deck(folder, base)
+    problems: list[Problem] = list(listing.problems)
     deck_path = folder / DECK_FILE
-    deck_doc = _load_deck_file(deck_path, problems, base)
+    deck_doc = _load_deck_file(deck_path, problems, base) if listing.deck_file else None
     # When deck.yaml is broken (already reported), a stand-in lets the card files still be checked.
     stand_in = DeckSource(folder.name, folder.name, "", (), {}, {}, folder, Location(display_path(deck_path, base)))
     deck = _deck_from(deck_doc, folder, problems) if deck_doc else stand_in
     first_use: dict[str, tuple[CardFile, int]] = {}
     skipped: set[tuple[int, int]] = set()  # (id of the file, card index): duplicates, left out of the other checks
-    paths = card_files(folder)
+    paths = listing.card_files
     read = files or CardFileReader(jobs=1)
     displays = [display_path(path, base) for path in paths]
     for card_file in read(paths, displays, deck.note_context(), _progress_for(progress, folder.name, len(paths))):
@@ -107,7 +99,8 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
                 where = card_file.cards[index].location
                 problems.append(Problem(where, f"id '{card_id}' is retired ({deck.retired[card_id]}) and can never be used again"))
     _check_prompts(deck.files, skipped, problems)
-    _collect_media(deck, skipped, problems, base)
+    _collect_media(deck, listing.media, skipped, problems, base)
+    _pack_description_media(deck, problems, base)
     if problems:
         raise SourceError(problems)
     return deck
@@ -139,7 +132,13 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
     data = doc.data
     if data["key"] != folder.name:
         problems.append(Problem(doc.at(("key",)), f"deck key '{data['key']}' must match its folder name '{folder.name}'"))
-    description = render_field(data.get("description", ""), doc.at(("description",)), problems, doc=doc)
+    if message := deck_name_problem(data["name"]):
+        problems.append(Problem(doc.at(("name",)), message))
+    images: list = []
+    description = render_field(data.get("description", ""), doc.at(("description",)), problems, images, doc)
+    for part in ("title", "author"):
+        if part in data.get("reading", {}):
+            check_verbatim(data["reading"][part], doc.at(("reading", part)), problems)  # shown with every card's source
     return DeckSource(
         key=data["key"],
         name=data["name"],
@@ -149,6 +148,9 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
         retired={card_id: doc.at(("retired", i)) for i, card_id in enumerate(data.get("retired", ()))},
         folder=folder,
         location=doc.at(()),
+        name_location=doc.at(("name",)),
+        description_text=data.get("description", ""),
+        description_images=[(name, Location(doc.path, line, col)) for name, line, col in images],
     )
 
 
@@ -172,10 +174,10 @@ def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problem
             problems.append(Problem(card.location, card_type(card.type).duplicate_message(card, what, other, other_what)))
 
 
-def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
+def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:
     media_dir = deck.folder / MEDIA_DIR
-    available = _media_files(media_dir, problems, base)
-    used: set[str] = set()
+    available = deck.media_files = _media_files(listed, problems, base)
+    used: set[str] = {name for name, _ in deck.description_images}
     for card_file in deck.files:
         for index, name, line, col in card_file.images:
             if (id(card_file), index) in skipped:
@@ -189,23 +191,39 @@ def _collect_media(deck: DeckSource, skipped: set[tuple[int, int]], problems: li
         deck.warnings.append(Problem(Location(display_path(available[name], base)), "warning: media file is not used by any card"))
 
 
-def _media_files(media_dir: Path, problems: list[Problem], base: Path | None) -> dict[str, Path]:
-    if not media_dir.is_dir():
-        return {}
-    root = media_dir.resolve()
+def _pack_description_media(deck: DeckSource, problems: list[Problem], base: Path | None) -> None:
+    """Images in the deck's description come from its media/ too. Anki's importer copies only the
+    media that notes use, or names starting with '_': they are packed under such a name, made of
+    their content, so a changed image gets a new name."""
+    packed = {}
+    for name, where in deck.description_images:
+        if name not in deck.media_files:
+            problems.append(Problem(where, f"image '{name}' is not in {display_path(deck.folder / MEDIA_DIR, base)}/"))
+            continue
+        try:
+            packed[name] = packed_name(deck.media_files[name], display_path(deck.media_files[name], base))
+        except SourceError as exc:
+            problems.extend(exc.problems)
+            continue
+        deck.media[packed[name]] = deck.media_files[name]
+    if packed:
+        deck.description = render_markdown(deck.description_text, packed).html
+
+
+def packed_name(path: Path, display: str) -> str:
+    """The name an image of a description goes under: Anki imports a '_' file whether or not a note
+    uses it, and never reports it unused."""
+    digest = digest_source(path, display).hex()[:20]
+    return f"_acudeck-{digest}{path.suffix.lower()}"
+
+
+def _media_files(listed: list[Path], problems: list[Problem], base: Path | None) -> dict[str, Path]:
+    """The deck's media files by name (`listed` by `inputs.list_deck`: regular files, no links), less
+    the names Anki or a card could not tell apart."""
     found: dict[str, Path] = {}
     folded: dict[str, str] = {}
-    for path in sorted(media_dir.iterdir()):
+    for path in listed:
         where = Location(display_path(path, base))
-        if path.is_dir():
-            problems.append(Problem(where, "folders inside media/ are not allowed: Anki stores media by file name only"))
-            continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            problems.append(Problem(where, "symbolic link points outside the deck's media/ folder"))
-            continue
-        if not path.is_file():
-            problems.append(Problem(where, "not a regular file"))
-            continue
         key = unicodedata.normalize("NFC", path.name).casefold()
         if key in folded:
             problems.append(Problem(where, f"file name clashes with '{folded[key]}' (names differ only in case or Unicode form)"))

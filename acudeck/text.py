@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from urllib.parse import unquote
 
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 _ALLOWED_TAGS = {
@@ -36,7 +39,8 @@ _ALLOWED_TAGS = {
     "h6",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
-_MEDIA_NAME = re.compile(r"^[^/\\:\x00-\x1f]+$")
+_MEDIA_NAME = re.compile(r"^[^/\\:\x00-\x1f\x7f-\x9f]+$")
+_URL_MISREAD = re.compile(r"[#%?]")  # a browser would read a fragment, a query or an escape
 
 
 @dataclass
@@ -63,18 +67,20 @@ def _parser():
 _PLAIN = re.compile(r"(?![-+#>=]|\d+[.)])[^\W_](?:[^\W_]|[ .,;:?'\"()/%+#=@$^{}|-])*(?<! )|[^\W_]")
 
 
-def render_markdown(text: str) -> Rendered:
-    """Render one field. A single paragraph comes out without its <p>, as Anki fields usually are."""
+def render_markdown(text: str, media_names: Mapping[str, str] | None = None) -> Rendered:
+    """Render one field. A single paragraph comes out without its <p>, as Anki fields usually are.
+    An image's file name goes into its `src` as it is (as Anki stores it), or as `media_names`
+    renames it."""
     if _PLAIN.fullmatch(text) and "  " not in text:
         return Rendered(text)
-    return render_markdown_fully(text)
+    return render_markdown_fully(text, media_names)
 
 
-def render_markdown_fully(text: str) -> Rendered:
+def render_markdown_fully(text: str, media_names: Mapping[str, str] | None = None) -> Rendered:
     md = _parser()
     tokens = md.parse(text)
     result = Rendered("")
-    _check_links(tokens, result)
+    _check_links(tokens, result, media_names or {})
     if len(tokens) == 3 and tokens[0].type == "paragraph_open":
         out = md.renderer.render(tokens[1].children or [], md.options, {})
     else:
@@ -83,7 +89,7 @@ def render_markdown_fully(text: str) -> Rendered:
     return result
 
 
-def _check_links(tokens, result: Rendered, line: int = 0) -> None:
+def _check_links(tokens, result: Rendered, media_names: Mapping[str, str], line: int = 0) -> None:
     for token in tokens:
         if token.map:
             line = token.map[0]
@@ -92,17 +98,26 @@ def _check_links(tokens, result: Rendered, line: int = 0) -> None:
             if not href.lower().startswith(LINK_SCHEMES):
                 result.problems.append((line, f"link target '{_short(href)}' is not allowed; links must start with http://, https:// or mailto:"))
         elif token.type == "image":
-            src = str(token.attrGet("src") or "")
-            if not _MEDIA_NAME.match(src) or src.startswith("."):
-                result.problems.append((line, f"image '{_short(src)}' must be a file name in the deck's media/ folder, without a path"))
+            # markdown-it percent-encodes the src (bürste.png becomes b%C3%BCrste.png): the file is the decoded name.
+            name = unquote(str(token.attrGet("src") or ""), errors="replace")
+            if not _MEDIA_NAME.match(name) or name.startswith("."):
+                result.problems.append((line, f"image '{_short(name)}' must be a file name in the deck's media/ folder, without a path"))
+            elif found := _URL_MISREAD.search(name):
+                result.problems.append((line, f"image '{_short(name)}': a file name with '{found.group()}' would be misread as part of a URL; rename the file"))
             else:
-                result.images.append(src)
+                token.attrSet("src", media_names.get(name, name))
+                result.images.append(name)
         if token.children:
-            _check_links(token.children, result, line)
+            _check_links(token.children, result, media_names, line)
 
 
 def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shown(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def shown(text: str) -> str:
+    """Text for a message, with what would not print (controls, zero-width characters) as escapes."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def sanitize(fragment: str) -> str:
@@ -141,6 +156,43 @@ def cloze_answer(deletion: re.Match[str]) -> str:
     return deletion.group(2).split("::", 1)[0]
 
 
-def normalize_prompt(value: str) -> str:
-    """A question as a student would compare it: case and runs of spaces ignored."""
-    return " ".join(value.casefold().split())
+# --------------------------------------------------------------------------- what a student sees
+
+# A tag of the sanitized HTML, whose attribute values are quoted and may hold '>'.
+_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+# Letters and marks that render as blank (Hangul fillers, braille blank, joiners, Khmer and
+# Mongolian vowel marks), besides the format characters (category Cf) and whitespace.
+_BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u2800\u3164\uffa0")
+
+
+def visible_text(fragment: str) -> str:
+    """The text of rendered HTML: tags removed, entities decoded (Markdown escapes are already)."""
+    if "<" not in fragment and "&" not in fragment:
+        return fragment
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def is_invisible(ch: str) -> bool:
+    """Whitespace, or a character that shows nothing (zero-width space, soft hyphen, word joiner, BOM...)."""
+    code = ord(ch)
+    return ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") or ch in _BLANK or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def shows_something(fragment: str) -> bool:
+    """Whether rendered HTML shows the student anything: an image, or a visible character."""
+    if "<img" in fragment:
+        return True
+    shown = visible_text(fragment)
+    if shown.isascii():
+        return not shown.isspace() and bool(shown)  # no ASCII character is invisible but whitespace (and controls, refused)
+    return not all(map(is_invisible, shown))
+
+
+def comparable(fragment: str) -> str:
+    """Rendered HTML as a student would compare it: its visible text, NFKC-normalised, without
+    invisible characters, case-folded, with runs of whitespace as one space."""
+    text = visible_text(fragment)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = unicodedata.normalize("NFKC", "".join(ch for ch in text if ch.isspace() or not is_invisible(ch)).casefold())
+    return " ".join(text.casefold().split())

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, Problem, SourceError
+from .safefs import read_source, too_large
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
@@ -62,17 +63,15 @@ def read_text(path: Path, display: str) -> str:
 
 
 def read_bytes(path: Path, display: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SourceError([Problem(Location(display), f"cannot read the file: {exc.strerror}")]) from None
+    """The file's bytes, read without following a link or blocking on a FIFO, and refused by its
+    size before it is read (see safefs.py)."""
+    return read_source(path, display, MAX_FILE_BYTES)
 
 
 def decode_text(raw: bytes, display: str) -> str:
     """The text of a file's bytes, or a located error for the mistakes that stop YAML from reading it."""
     if len(raw) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        raise SourceError([Problem(Location(display), f"file is larger than {limit} MiB; split it into several card files")])
+        raise SourceError([too_large(display, MAX_FILE_BYTES)])
     if raw.startswith(b"\xef\xbb\xbf"):
         raise SourceError([Problem(Location(display, 1, 1), "file starts with a byte-order mark; save it as UTF-8 without BOM")])
     try:
@@ -92,6 +91,9 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
 
 
 def parse_yaml(text: str, display: str) -> YamlDocument:
+    if (nel := text.find("\x85")) >= 0:
+        # The one C1 control that YAML reads raw, as a line break: a value would silently change.
+        raise SourceError([_control_problem(text, nel, display)])
     doc = YamlDocument(display, None, text=text)
     loader = _Loader(text)
     try:
@@ -100,14 +102,19 @@ def parse_yaml(text: str, display: str) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         raise SourceError([_syntax_problem(exc, display)]) from None
     except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-        raise SourceError([Problem(Location(display, line, col), f"control character U+{_codepoint(exc.character):04X} is not allowed in YAML")]) from None
+        raise SourceError([_control_problem(text, exc.position, display, _codepoint(exc.character))]) from None
     except yaml.YAMLError as exc:
         raise SourceError([Problem(Location(display), f"YAML error: {exc}")]) from None
     finally:
         loader.dispose()
     return doc
+
+
+def _control_problem(text: str, position: int, display: str, codepoint: int | None = None) -> Problem:
+    before = text[:position]
+    line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    codepoint = ord(text[position]) if codepoint is None else codepoint
+    return Problem(Location(display, line, col), f"control character U+{codepoint:04X} is not allowed in YAML")
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
@@ -215,9 +222,9 @@ class _Builder:
         return result
 
 
-# What a double-quoted scalar's escapes (\x1f, \u0000, \e, ...) can write but the YAML reader refuses
-# as raw text. U+001F matters most: Anki separates a note's fields with it.
-_ESCAPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What a double-quoted scalar's escapes (\x1f, \u0000, \e, \x85, \N, ...) can write but the YAML reader
+# refuses as raw text: C0, DEL and C1 controls. U+001F matters most: Anki separates a note's fields with it.
+_ESCAPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _refuse_escaped_controls(event) -> None:

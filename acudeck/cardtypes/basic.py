@@ -41,7 +41,7 @@ def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
 
 
 def prompts(card: CardSource) -> list[tuple[str, str]]:
-    return [common.prompt("front", card.text("front"))]
+    return [common.prompt("front", card.rendered("front"))]
 
 
 def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import text
+from .. import mathjax, text
 from ..errors import Problem
 from ..notetypes import NoteTypeSpec
 from . import common
@@ -37,14 +37,31 @@ NOTE_TYPE = NoteTypeSpec(
 
 
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
-    numbers = text.cloze_numbers(card.text("text"))
+    where = at(("text",))
+    rendered = card.rendered("text")
+    found = [Problem(where, message) for message in (_numbering(card.text("text")), _hidden_deletions(card.text("text"), rendered)) if message]
+    return found + [Problem(where, message) for message in mathjax.cloze_problems(rendered)]
+
+
+def _numbering(written: str) -> str | None:
+    numbers = text.cloze_numbers(written)
     if not numbers:
-        return [Problem(at(("text",)), "cloze text has no deletion such as {{c1::...}}")]
+        return "cloze text has no deletion such as {{c1::...}}"
     if numbers != list(range(1, len(numbers) + 1)):
         missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
         gap = ", ".join(f"c{n}" for n in missing) or "c1"
-        return [Problem(at(("text",)), f"cloze numbers must run c1, c2, ... without gaps; missing {gap}")]
-    return []
+        return f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"
+    return None
+
+
+def _hidden_deletions(written: str, rendered: str) -> str | None:
+    """A deletion inside a link target or an image's alt text is no deletion the student sees."""
+    hidden = sorted(set(text.cloze_numbers(written)) - set(text.cloze_numbers(text.visible_text(rendered))))
+    if not hidden:
+        return None
+    numbers = ", ".join(f"c{n}" for n in hidden)
+    which = f"deletion {numbers} is" if len(hidden) == 1 else f"deletions {numbers} are"
+    return f"cloze {which} only inside a link target or an image; every deletion must be in the text the student sees"
 
 
 def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
@@ -53,7 +70,7 @@ def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
 
 
 def prompts(card: CardSource) -> list[tuple[str, str]]:
-    return [common.prompt("text", card.text("text"))]
+    return [common.prompt("text", card.rendered("text"))]
 
 
 def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..notes import NoteContext, NoteSource, make_note, note_guid, source_html
-from ..text import normalize_prompt
+from ..text import comparable
 
 if TYPE_CHECKING:
     from ..card import CardSource
@@ -53,8 +53,9 @@ def cards_with_a_front(fronts: tuple[tuple[int, ...], ...], fields: tuple[str, .
     return tuple(card_ord for card_ord, shown in enumerate(fronts) if any(fields[i] for i in shown))
 
 
-def prompt(what: str, written: str) -> tuple[str, str]:
-    return (what, normalize_prompt(written))
+def prompt(what: str, rendered: str) -> tuple[str, str]:
+    """A question as the duplicate check compares it: as the student reads it (text.comparable)."""
+    return (what, comparable(rendered))
 
 
 def same_question(card: CardSource, what: str, other: CardSource, other_what: str) -> str:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..notetypes import NoteTypeSpec
-from ..text import normalize_prompt, plain
+from ..text import comparable, plain
 from . import common
 from .protocol import Field
 
@@ -43,9 +43,12 @@ _FRONTS = common.front_fields(NOTE_TYPE)
 
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
     """Two items with one value would give the value-to-item card two right answers."""
-    problems, seen = [], {}
-    for item, value in card.items("items").items():
-        key = normalize_prompt(value)
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for item, value in card.rendered_items("items").items():
+        key = comparable(value)
+        if not key:
+            continue  # shows nothing: reported when it was rendered
         if key in seen:
             problems.append(Problem(at(("items", item)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
         else:
@@ -71,10 +74,10 @@ def table(items: dict[str, str], current: str) -> str:
 
 
 def prompts(card: CardSource) -> list[tuple[str, str]]:
-    aspect = normalize_prompt(card.text("aspect"))
+    aspect = comparable(card.rendered("aspect"))
     found = []
-    for item, value in card.items("items").items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{normalize_prompt(item)}"), (f"value of '{item}'", f"{aspect}\x1f{normalize_prompt(value)}")]
+    for item, value in card.rendered_items("items").items():
+        found += [(f"item '{item}'", f"{aspect}\x1f{comparable(plain(item))}"), (f"value of '{item}'", f"{aspect}\x1f{comparable(value)}")]
     return found
 
 

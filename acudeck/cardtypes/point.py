@@ -44,7 +44,7 @@ def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
 
 
 def prompts(card: CardSource) -> list[tuple[str, str]]:
-    return [common.prompt("point", card.text("point")), common.prompt("muscle", card.text("muscle"))]
+    return [common.prompt("point", card.rendered("point")), common.prompt("muscle", card.rendered("muscle"))]
 
 
 def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:

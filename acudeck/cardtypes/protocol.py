@@ -45,8 +45,8 @@ class CardType(Protocol):
         ...
 
     def prompts(self, card: CardSource) -> list[tuple[str, str]]:
-        """What each of its questions shows: (what is asked, its text as `common.prompt` normalises
-        it); the deck refuses two cards whose questions look alike."""
+        """What each of its questions shows: (what is asked, its text as a student reads it, made by
+        `common.prompt`); the deck refuses two cards whose questions look alike."""
         ...
 
     def duplicate_message(self, card: CardSource, what: str, other: CardSource, other_what: str) -> str:

@@ -44,7 +44,7 @@ def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
 
 
 def prompts(card: CardSource) -> list[tuple[str, str]]:
-    return [common.prompt("front", card.text("front")), common.prompt("back", card.text("back"))]
+    return [common.prompt("front", card.rendered("front")), common.prompt("back", card.rendered("back"))]
 
 
 def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:
