@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import gc
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import FileCache
 from .cardtypes import NOTE_TYPES
+from .contents import differs, package_differences
 from .course import CourseSource, course_notes, load_course
 from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
-from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
+from .package import PackageSpec, stage_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, load_deck
+from .staging import Staging, remove_leftovers
 
 
 @contextlib.contextmanager
@@ -228,58 +228,10 @@ def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: Fil
 def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True) -> bool:
     """Stage the package; keep the existing file instead when its content is the same."""
     staged = stage_apkg(spec, staging, path)
-    if not compare or _differs(staged, path):
+    if not compare or differs(staged, path):
         return True
     staging.discard(path)
     return False
-
-
-def _differs(staged: Path, existing: Path) -> bool:
-    """Compared by content, not bytes, so that another SQLite version does not count as a change."""
-    if not existing.exists():
-        return True
-    if filecmp.cmp(staged, existing, shallow=False):  # streams both files; neither is read whole
-        return False
-    return bool(_content_differences(staged, existing))
-
-
-def package_differences(spec: PackageSpec, path: Path) -> list[str]:
-    """How the existing package at `path` differs from what `spec` would write."""
-    if not path.exists():
-        return ["it does not exist"]
-    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
-        expected_path = Path(work) / "expected.apkg"
-        write_apkg(spec, expected_path)
-        return _content_differences(expected_path, path)
-
-
-def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
-    """Compared through `package_summary`: a digest per note, so that neither package is held whole."""
-    expected = package_summary(expected_path)
-    try:
-        actual = package_summary(actual_path)
-    except Exception as exc:  # any unreadable file is simply a mismatch
-        return [f"it cannot be read ({exc})"]
-    return describe_differences(expected, actual)
-
-
-def describe_differences(expected: dict, actual: dict) -> list[str]:
-    """What differs between two `package_summary` (or `read_apkg`) results."""
-    found = []
-    exp_notes, act_notes = expected["notes"], actual["notes"]
-    missing = sum(1 for guid in exp_notes if guid not in act_notes)
-    extra = sum(1 for guid in act_notes if guid not in exp_notes)
-    differ = sum(1 for guid, note in exp_notes.items() if guid in act_notes and act_notes[guid] != note)
-    if missing:
-        found.append(f"{missing} notes missing")
-    if extra:
-        found.append(f"{extra} notes that the sources do not have")
-    if differ:
-        found.append(f"{differ} notes with other fields, tags or mods")
-    for part in ("models", "decks", "media", "cards"):
-        if expected[part] != actual[part]:
-            found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
-    return found
 
 
 @_no_cycle_collection()

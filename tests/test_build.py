@@ -4,7 +4,7 @@ import os
 import pytest
 from conftest import run, write
 
-from acudeck.package import read_apkg
+from acudeck.contents import read_apkg
 from acudeck.project import Project, build
 
 
@@ -96,7 +96,7 @@ def test_unknown_deck_key_is_a_clear_error(project):
 
 
 def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
-    from acudeck import package
+    from acudeck import collection
 
     build(Project(project), now=1_700_000_000)
     before = snapshot(project / "decks")
@@ -106,7 +106,7 @@ def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(package.genanki.Package, "write_to_db", explode)
+    monkeypatch.setattr(collection.genanki.Package, "write_to_db", explode)
     with pytest.raises(KeyboardInterrupt):
         build(Project(project), now=1_700_000_500)
     assert snapshot(project / "decks") == before

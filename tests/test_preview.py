@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from conftest import run
 
-from acudeck.package import read_apkg
+from acudeck.contents import read_apkg
 
 
 class CardCollector(HTMLParser):
