@@ -18,7 +18,9 @@ ZIP_LEVEL = 1  # 65k notes, a 56 MB db: level 1 zips it in 0.28 s to 9.6 MB, lev
 def zip_entry(name: str, size: int = 0) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info._compresslevel = ZIP_LEVEL  # ZipInfo.compress_level from Python 3.13, which keeps this name as an alias
+    # ZipInfo.compress_level from Python 3.13, which keeps this name as an alias; tests/test_package.py
+    # fails if zipfile stops reading it.
+    info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
     info.external_attr = 0o644 << 16
     info.file_size = size  # known before writing, as writestr knows it: the same header, the same ZIP64 choice
     return info
@@ -34,7 +36,7 @@ def zip_file(zf: zipfile.ZipFile, name: str, path: str | Path, parallel: bool = 
             # zipfile has no way to plug in a compressor; its entry writer keeps one in this attribute
             # (Python 3.6 to 3.13), and still computes the CRC and sizes itself. tests/test_package.py
             # checks that the entry holds ParallelCompressor's output.
-            compressor = dest._compressor = ParallelCompressor(ZIP_LEVEL)
+            compressor = dest._compressor = ParallelCompressor(ZIP_LEVEL)  # type: ignore[attr-defined]
         try:
             shutil.copyfileobj(src, dest, 1 << 20)
         except BaseException:

@@ -137,9 +137,9 @@ def _plain(fragment: str, limit: int = 70) -> str:
 def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> str:
     """Every added, changed and removed card, rendered by Anki before and after."""
     from .notetypes import CSS
-    from .preview import render_package
+    from .preview import RenderedCard, render_package
 
-    rendered = {}
+    rendered: dict[tuple[str, str], list[RenderedCard]] = {}
     for label, root in (("before", base), ("after", head)):
         for d in diffs:
             apkg = root / "decks" / f"{d.key}.apkg"  # the deck's own package, just built (a course's would repeat its cards)
@@ -151,6 +151,7 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
         for kind, pairs in (("added", [(None, n) for n in d.added]), ("changed", d.changed), ("removed", [(n, None) for n in d.removed])):
             for old, new in pairs:
                 note = new or old
+                assert note is not None
                 before = rendered.get(("before", note.guid), []) if old else []
                 after = rendered.get(("after", note.guid), []) if new else []
                 rows = "".join(

@@ -47,7 +47,7 @@ def render_package(apkg: Path) -> list[RenderedCard]:
                     RenderedCard(
                         guid=note.guid,
                         note_type=_label(note.mid, note.note_type()),
-                        template=card.template()["name"],
+                        template=str(card.template()["name"]),
                         tags=list(note.tags),
                         question=_STYLE.sub("", card.question()),
                         answer=_STYLE.sub("", card.answer()),
