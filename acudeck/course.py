@@ -15,7 +15,7 @@ from .cardtypes import card_type
 from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .format import validate
-from .inputs import COURSE_DIR, course_files
+from .inputs import COURSE_DIR, SRC_DIR, course_files
 from .notes import NoteSource
 from .safefs import digest_source
 from .source import DeckSource, display_path, packed_name
@@ -97,7 +97,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
     for selection in course.selections:
         deck = decks.get(selection.deck)
         if deck is None:
-            problems.append(Problem(selection.location, f"no deck '{selection.deck}' in cards_src/ (decks: {', '.join(decks)})"))
+            problems.append(Problem(selection.location, f"no deck '{selection.deck}' in {SRC_DIR}/ (decks: {', '.join(decks)})"))
             continue
         known = {card.id for card in deck.cards}
         for card_id in (*selection.ids, *selection.exclude):
