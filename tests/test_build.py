@@ -2,14 +2,10 @@ import json
 import os
 
 import pytest
-from conftest import run, write
+from conftest import run, snapshot, write
 
 from acudeck.contents import read_apkg
 from acudeck.project import Project, build
-
-
-def snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def test_build_writes_package_and_ledger(project):

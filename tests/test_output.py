@@ -4,18 +4,15 @@ the previous files intact and no temporary files left."""
 import errno
 import os
 import sqlite3
-import subprocess
 
 import pytest
-from conftest import run, write
+from conftest import git, run, snapshot, write
 
 from acudeck import collection, output, staging
 
 LINK = "symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place"
 
 
-def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def temporaries(root):
@@ -32,7 +29,7 @@ def outside(tmp_path_factory):
 
 def git_repo(project):
     for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "first")):
-        subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-C", str(project), *args], check=True, capture_output=True)
+        git(project, *args)
 
 
 @pytest.mark.parametrize("command", [("preview",), ("diff", "HEAD")])
