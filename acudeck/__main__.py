@@ -12,19 +12,19 @@ from pathlib import Path
 
 import click
 
-from .errors import BuildError, SourceError
+from .errors import BuildError, SourceError, capped
 
 
 class ProblemsFound(click.ClickException):
-    """Located problems, one `path:line:col: message` line each, and exit code 1."""
+    """Located problems, one `path:line:col: message` line each (at most 50 a file, then one line
+    that counts the rest), and exit code 1."""
 
     def __init__(self, problems):
         super().__init__(f"{len(problems)} problems")
         self.problems = problems
 
     def show(self, file=None):
-        for problem in self.problems:
-            click.echo(str(problem), err=True)
+        click.echo("\n".join(map(str, capped(self.problems))), err=True)
 
 
 def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0, sources=None):
