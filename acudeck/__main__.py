@@ -234,15 +234,15 @@ def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None, no_c
       python build.py preview needling -o /tmp/preview
     """
     from . import project
-    from .preview import write_preview
+    from .preview import left_out_reason, write_preview
 
     root = ctx.obj["root"]
     results = _run(lambda: project.build(_project(ctx, no_cache), keys))
     folder = output or (root / "decks" / "preview")
     for result in results:
         page = folder / f"{result.path.stem}.html"
-        count = _run(lambda result=result, page=page: write_preview(result.path, result.deck_name, page))
-        click.echo(f"{_rel(page, root)}: {count} cards")
+        shown, left_out = _run(lambda result=result, page=page: write_preview(result.path, result.deck_name, page))
+        click.echo(f"{_rel(page, root)}: {shown} cards" + (f" ({left_out} more not shown: {left_out_reason()})" if left_out else ""))
 
 
 @cli.command()

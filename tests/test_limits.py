@@ -311,3 +311,52 @@ def test_markdown_nesting_is_capped_and_what_it_would_drop_is_reported():
     rendered = text.render_markdown("first\n\n" + "> " * text.MAX_NESTING + "lost")
     assert rendered.problems == [(2, "Markdown nested too deeply (lists and quotes inside each other); its text would be lost")]
     assert text._parser().options["maxNesting"] == text.MAX_NESTING
+
+
+# --- preview and diff pages: bounded, however many cards the sources render to -----------------
+
+
+def test_a_preview_page_stops_at_its_size_cap_and_says_how_many_cards_it_left_out(project, monkeypatch):
+    from acudeck import preview
+
+    monkeypatch.setattr(preview, "MAX_PAGE_CHARS", 1)  # the first card passes it
+    result = run(project, "preview")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "decks/preview/sample.html: 1 cards (4 more not shown: the page would pass 0 MB)\n"
+    page = (project / "decks/preview/sample.html").read_text(encoding="utf-8")
+    assert page.count('class="preview-card"') == 1 and "4 more cards are not shown: the page would pass 0 MB." in page
+
+
+def test_a_diff_page_renders_only_the_cards_that_changed(project, monkeypatch):
+    from test_diff import git
+
+    from acudeck import preview
+
+    assert run(project).exit_code == 0
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "first")
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text(encoding="utf-8").replace("Managing pain syndromes.", "The management of pain syndromes."), encoding="utf-8")
+    real, rendered = preview.render_package, []
+
+    def recording(apkg, guids=None, max_chars=None):
+        cards, left_out = real(apkg, guids, max_chars)
+        rendered.extend(card.guid for card in cards)
+        return cards, left_out
+
+    monkeypatch.setattr(preview, "render_package", recording)
+    assert run(project, "diff", "main").exit_code == 0
+    assert len(rendered) == 2 and len(set(rendered)) == 1  # q-basic's one card, before and after
+
+
+def test_a_quote_that_is_not_in_the_reading_is_named_on_one_line(project, tmp_path):
+    cards = project / "cards_src/sample/cards.yaml"
+    cards.write_text(cards.read_text(encoding="utf-8").replace("source: used primarily", 'source: "not\\nin the reading, used primarily'), encoding="utf-8")
+    cards.write_text(cards.read_text(encoding="utf-8").replace("pain syndromes\n", 'pain syndromes"\n', 1), encoding="utf-8")
+    reading = tmp_path / "reading.txt"
+    reading.write_text("Dry needling is used primarily for the management of pain syndromes.", encoding="utf-8")
+    assert run(project).exit_code == 0
+    result = run(project, "check", "--source-text", str(reading))
+    first = result.stderr.splitlines()[0]
+    assert first == "cards_src/sample/cards.yaml:6:13: card 'q-basic': source quote not found in reading.txt: 'not\\nin the reading, used primarily for the man...'"
