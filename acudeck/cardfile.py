@@ -187,7 +187,7 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
         else:
             html[name] = _render_shown(f"'{name}'", value, Location(doc.path, *positions[name]), problems, images, doc)
     if card_type == "cloze":
-        _check_cloze(card["text"], Location(doc.path, *positions["text"]), problems)
+        _check_cloze(card["text"], str(html["text"]), Location(doc.path, *positions["text"]), problems)
         _check_cloze_visible(card["text"], str(html["text"]), Location(doc.path, *positions["text"]), problems)
         problems.extend(Problem(Location(doc.path, *positions["text"]), message) for message in mathjax.cloze_problems(str(html["text"])))
     extra = _render_shown("'extra'", card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc) if "extra" in card else ""
@@ -255,13 +255,18 @@ def _quotes(value: str | list | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _check_cloze(value: str, where: Location, problems: list[Problem]) -> None:
-    numbers = text.cloze_numbers(value)
+def _check_cloze(value: str, rendered: str, where: Location, problems: list[Problem]) -> None:
+    """The deletions as written and as Anki sees them once rendered (`&#123;{c5::` is one there)."""
+    numbers = sorted({*text.cloze_numbers(value), *text.cloze_numbers(rendered)})
     if not numbers:
         problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
+    elif numbers[-1] > text.MAX_CLOZE:
+        highest = f"c{numbers[-1]}" if numbers[-1] < text._HUGE else "one of ten digits or more"
+        problems.append(Problem(where, f"cloze numbers go from c1 to c{text.MAX_CLOZE}; this text has {highest}"))
     elif numbers != list(range(1, len(numbers) + 1)):
-        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-        gap = ", ".join(f"c{n}" for n in missing) or "c1"
+        present = set(numbers)
+        missing = [f"c{n}" for n in range(1, numbers[-1] + 1) if n not in present]  # at most MAX_CLOZE
+        gap = (", ".join(missing) if len(missing) <= 4 else f"{', '.join(missing[:3])} and {len(missing) - 3} more") or "c1"
         problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
 
 
