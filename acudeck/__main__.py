@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
+import io
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import BuildError, ReadError, SourceError, WriteError, os_reason
+from .errors import BuildError, ReadError, SourceError, WriteError, capped, os_reason
 
 
 class ProblemsFound(click.ClickException):
-    """Located problems, one `path:line:col: message` line each, and exit code 1."""
+    """Located problems, one `path:line:col: message` line each (at most 50 a file, then one line
+    that counts the rest), and exit code 1."""
 
     def __init__(self, problems):
         super().__init__(f"{len(problems)} problems")
         self.problems = problems
 
     def show(self, file=None):
-        for problem in self.problems:
-            click.echo(str(problem), err=True)
+        click.echo("\n".join(map(str, capped(self.problems))), err=True)
 
 
 def _progress_line(label: str, done: int, total: int) -> None:
@@ -270,21 +273,57 @@ def main(prog_name: str = "acudeck") -> None:
     """Run the command line and exit without tearing the interpreter down: freeing a large deck's
     million objects one by one takes a tenth of a rebuild, and the process ends anyway. The cycle
     collector stays off for the same reason (see project.py): turned back on, its first pass over
-    everything the build made would come before the exit."""
+    everything the build made would come before the exit.
+
+    Output that cannot be written (a full disk, a closed stream, a pipe whose reader went away) ends
+    the run with exit code 1 and, where standard error still takes it, one line: never a traceback."""
     gc.disable()
+    _reserve_standard_streams()
     try:
         cli(prog_name=prog_name)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed pipe: nothing more can be said
-        code = code or 1
+            _say(exc.code)
+    except OSError as exc:  # writing the output failed (Click itself turns a broken pipe into exit code 1)
+        code = 1
+        _say(f"Error: {exc.filename}: {exc.strerror}" if exc.filename else f"Error: cannot write the output ({exc.strerror or exc})")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # output lost: nothing more can be said
+            code = code or 1
     os._exit(code)
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # standard error is gone too
+        click.echo(line, err=True)
+
+
+def _reserve_standard_streams() -> None:
+    """A standard stream closed when acudeck starts (`>&-`) is opened on the null device, so that no
+    file acudeck opens takes its number (a child process would write into that file); what is
+    written to it is output lost, and the run ends with exit code 1."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if fd:
+                setattr(sys, name, io.TextIOWrapper(io.BufferedWriter(_ClosedStream()), encoding="utf-8"))
+
+
+class _ClosedStream(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(errno.EBADF, "the stream was closed")
 
 
 if __name__ == "__main__":

@@ -137,15 +137,23 @@ def _plain(fragment: str, limit: int = 70) -> str:
 
 def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> str:
     """Every added, changed and removed card, rendered by Anki before and after."""
+    from . import preview
     from .notetypes import CSS
-    from .preview import RenderedCard, render_package
+    from .preview import RenderedCard, left_out_reason, render_package
 
+    wanted = {
+        "before": {note.guid for d in diffs for note in (*d.removed, *(old for old, _ in d.changed))},
+        "after": {note.guid for d in diffs for note in (*d.added, *(new for _, new in d.changed))},
+    }
     rendered: dict[tuple[str, str], list[RenderedCard]] = {}
+    left_out = 0
     for label, root in (("before", base), ("after", head)):
         for d in diffs:
             apkg = root / OUT_DIR / f"{d.key}.apkg"  # the deck's own package, just built (a course's would repeat its cards)
             if apkg.is_file() and not apkg.is_symlink():
-                for card in render_package(apkg):
+                cards, skipped = render_package(apkg, wanted[label], preview.MAX_PAGE_CHARS // 2)
+                left_out += skipped
+                for card in cards:
                     rendered.setdefault((label, card.guid), []).append(card)
     sections = []
     for d in diffs:
@@ -161,6 +169,8 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
                 )
                 sections.append(f'<section class="diff-{kind}"><h2>{kind}: {html.escape(d.key)} / {html.escape(note.key)}</h2>{rows}</section>')
     body = "\n".join(sections) or "<p>No card changed.</p>"
+    if left_out:
+        body += f"\n<p>{left_out} more cards are not shown: {left_out_reason()}.</p>"
     return _PAGE.format(css=CSS, base=html.escape(base_rev), body=body)
 
 

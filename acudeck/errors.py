@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+MAX_PROBLEMS_PER_FILE = 50
 
 
 @dataclass(frozen=True, order=True)
@@ -35,6 +38,23 @@ class SourceError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def capped(problems: list[Problem], per_file: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
+    """The problems to show: at most `per_file` of each file, in the order given; in place of the
+    rest of a file, one line at the first of them that counts them."""
+    total = Counter(problem.location.path for problem in problems)
+    seen: Counter[str] = Counter()
+    shown = []
+    for problem in problems:
+        path = problem.location.path
+        seen[path] += 1
+        if seen[path] <= per_file:
+            shown.append(problem)
+        elif seen[path] == per_file + 1:
+            more = total[path] - per_file
+            shown.append(Problem(problem.location, f"and {more} more {'problem' if more == 1 else 'problems'} in this file"))
+    return shown
 
 
 class BuildError(Exception):

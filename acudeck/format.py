@@ -7,11 +7,9 @@ that we turn into located messages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from types import CodeType
 from typing import Any
 
@@ -23,11 +21,9 @@ from .yamlfile import YamlDocument
 
 @cache
 def load_schema(name: str) -> dict:
-    """`name` is 'cards', 'deck' or 'course'."""
-    found = generated().get(name)
-    if found is not None:
-        return found
-    return json.loads(resources.files("acudeck.schema").joinpath(f"{name}.schema.json").read_text("utf-8"))
+    """`name` is 'cards', 'deck' or 'course': the schema as acudeck.schema defines it (the committed
+    files are what `build.py schema` writes from the same definition, for editors)."""
+    return generated()[name]
 
 
 @cache
@@ -127,10 +123,15 @@ def _errors(validator, instance, doc: YamlDocument, prefix: tuple) -> list[tuple
 def _card_file_errors(doc: YamlDocument) -> list[tuple[tuple, Problem]]:
     """The same verdicts as validating the whole file, but each card is checked against its own
     type's subschema only, instead of trying every type's `if` on every card. (That is quicker for
-    fastjsonschema too, three times: each `if` that fails raises an exception.)"""
+    fastjsonschema too, three times: each `if` that fails raises an exception.) In a file of more
+    cards than the schema takes, only that many are checked one by one."""
     rest = {**doc.data, "cards": []}
     found = [] if _accepts(rest, "cards") else _errors(_validator("cards"), rest, doc, ())
-    for index, card in enumerate(doc.data["cards"]):
+    cards = doc.data["cards"]
+    limit = load_schema("cards")["properties"]["cards"]["maxItems"]
+    if len(cards) > limit:  # which `rest` does not show
+        found.append((("cards",), Problem(doc.at(("cards",)), too_many_items(("cards",), limit))))
+    for index, card in enumerate(cards[:limit]):
         card_type = card.get("type") if isinstance(card, dict) else None
         subschema = card_type if isinstance(card_type, str) and card_type in CARD_TYPES else "card"
         if not _accepts(card, "cards", subschema):
@@ -141,6 +142,12 @@ def _card_file_errors(doc: YamlDocument) -> list[tuple[tuple, Problem]]:
 @cache
 def _subvalidator(name: str):
     return _validator("cards").evolve(schema=load_schema("cards")["$defs"][name])
+
+
+def too_many_items(trail: tuple, limit: int) -> str:
+    if trail == ("cards",):
+        return f"a card file takes at most {limit:,} cards; split it into several files"
+    return f"{_name(trail)} takes at most {limit:,} items"
 
 
 def _describe(value: Any) -> str:
@@ -225,13 +232,15 @@ def _explain(error, doc: YamlDocument, prefix: tuple = ()) -> Iterator[Problem]:
     elif keyword == "pattern" and "\\s" in error.validator_value:
         yield Problem(where, f"{what}: '{one_line(value)}' must not contain spaces or quotes")
     elif keyword == "pattern":
-        yield Problem(where, f"{what} must match {error.validator_value}, not '{value}'")
+        yield Problem(where, f"{what} must match {error.validator_value}, not '{one_line(value)}'")
     elif keyword == "minProperties":
         yield Problem(where, f"{what} needs at least {error.validator_value} entries")
     elif keyword == "maxProperties":
-        yield Problem(where, f"{what} takes at most {error.validator_value} entries")
+        yield Problem(where, f"{what} takes at most {error.validator_value:,} entries")
+    elif keyword == "maxItems":
+        yield Problem(where, too_many_items(trail, error.validator_value))
     elif keyword == "maxLength":
-        yield Problem(where, f"{what} is longer than {error.validator_value} characters")
+        yield Problem(where, f"{what} is longer than {error.validator_value:,} characters")
     elif keyword == "uniqueItems":
         yield Problem(where, f"{what} lists the same value twice")
     elif keyword == "propertyNames":

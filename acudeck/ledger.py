@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import operator
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BuildError, Location, Problem
+from .errors import BuildError, Location, Problem, SourceError
 from .notetypes import NoteTypeSpec, content_fingerprint, schema_fingerprint
-from .safefs import read_source
+from .safefs import FileTooLarge, read_limited, read_problem
 
 if TYPE_CHECKING:
     from .cache import FileCache
@@ -59,67 +61,190 @@ def ledger_path(out_dir: Path, deck_key: str) -> Path:
     return out_dir / f"{deck_key}.lock.json"
 
 
-def read_ledger(path: Path, display: str, cache: FileCache | None = None) -> Ledger:
-    """The ledger at `path` (empty when there is none). With `cache`, its parsed form is kept there
-    under the text's digest, so an unchanged ledger is not parsed again."""
+def read_ledger(path: Path, display: str, cache: FileCache | None = None, *, deck: str) -> Ledger:
+    """The ledger of deck `deck` at `path` (empty when there is none). With `cache`, its parsed form
+    is kept there under the text's digest, so an unchanged ledger is not parsed again."""
     if not os.path.lexists(path):
         return Ledger()
-    raw = read_source(path, display, None)  # never through a link, never blocking (see safefs.py)
     try:
+        try:
+            raw = read_limited(path, MAX_LEDGER_BYTES)  # never through a link, never blocking (see safefs.py)
+        except FileTooLarge:
+            raise Unreadable(f"it is larger than {MAX_LEDGER_BYTES // 2**20} MiB") from None
+        except OSError as exc:
+            raise SourceError([read_problem(exc, path, display, None)]) from None
         key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}") if cache else ""
-        ledger = _cached_ledger(cache, key, raw) if cache else None
-        if ledger is None:
-            ledger = _parse_ledger(raw.decode("utf-8"))
+        found = _cached_ledger(cache, key, raw) if cache else None
+        if found is None:
+            found = _parse_ledger(raw)
             if cache:
-                remember_ledger(cache, ledger, raw)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                remember_ledger(cache, found[0], raw, found[1])
+        ledger, ledger_deck = found
+        if ledger_deck != deck:
+            raise Unreadable(f"it is the ledger of deck '{_shown(ledger_deck)}', not of '{deck}'")
+    except Unreadable as exc:
         raise BuildError(f"{display}: the ledger is unreadable ({exc}); restore it from git") from None
     return ledger
 
 
-def _parse_ledger(text: str) -> Ledger:
-    data = json.loads(text)
-    if data.get("format") != FORMAT:
-        raise ValueError(f"unknown ledger format {data.get('format')!r}")
-    notes = data["notes"]
-    hashes = {key: entry["hash"] for key, entry in notes.items()}
-    mods = {key: entry["mod"] for key, entry in notes.items()}
-    notetypes = dict(data["notetypes"])
-    _check_types(hashes, mods, notetypes)
+# --------------------------------------------------------------------------- what a ledger may hold
+#
+# Everything later steps trust is checked here: a ledger comes with the sources, so a pull request
+# can change it as it likes. A mod is Unix seconds (to the year 2106); note and card ids count from
+# the newest mod times 1,000, which keeps them below 2**53, where JSON and JavaScript lose whole numbers.
+
+MAX_LEDGER_BYTES = 64 * 1024 * 1024  # a ledger takes about 70 bytes a note: 64 MiB is some 900,000 notes
+MAX_MOD = 2**32 - 1
+_TOP_KEYS = ("deck", "format", "notes", "notetypes")
+_NOTE_KEYS = frozenset({"hash", "mod"})
+_NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod"})
+_NOTE_HASH = re.compile(r"[0-9a-f]{20}")  # make_note's digest
+_NOTETYPE_HASH = re.compile(r"[0-9a-f]{16}")  # content_fingerprint's and schema_fingerprint's
+_HASH_DIGITS = {_NOTE_HASH: 20, _NOTETYPE_HASH: 16}
+_MODEL_ID = re.compile(r"[0-9]{1,18}")
+
+
+class Unreadable(ValueError):
+    """What is wrong with a ledger, in a few words."""
+
+
+def _parse_ledger(raw: bytes) -> tuple[Ledger, str]:
+    """The ledger in `raw` and the deck it names; raise Unreadable saying what is wrong."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unreadable("it is not UTF-8 text") from None
+    data = _json(text)
+    if type(data) is not dict:
+        raise Unreadable("it is not a JSON object")
+    for name in _TOP_KEYS:
+        if name not in data:
+            raise Unreadable(f"key '{name}' is missing")
+    for name in data:
+        if name not in _TOP_KEYS:
+            raise Unreadable(f"key '{_shown(name)}' is not a ledger's")
+    if type(data["format"]) is not int or data["format"] != FORMAT:
+        raise Unreadable(f"unknown ledger format {_shown(json.dumps(data['format']))}")
+    deck = data["deck"]
+    if type(deck) is not str:
+        raise Unreadable("'deck' is not text")
+    hashes, mods = _note_columns(data["notes"])
+    notetypes = data["notetypes"]
+    _check_notetypes(notetypes)
     ledger = Ledger(hashes, mods, notetypes)
-    deck = data.get("deck")
-    if isinstance(deck, str) and ledger.to_json(deck) == text:
+    if ledger.to_json(deck) == text:
         ledger.text, ledger.text_deck = text, deck
-    return ledger
+    else:  # not as acudeck writes it: it may repeat a key, which JSON readers resolve each their own way
+        _json(text, object_pairs_hook=_mapping)
+    return ledger, deck
 
 
-def _check_types(hashes: dict, mods: dict, notetypes: dict) -> None:
-    # Checked by type in bulk (bool is not int here): every later step trusts these.
-    if not set(map(type, hashes.values())) <= {str} or not set(map(type, mods.values())) <= {int}:
-        raise TypeError("a hash that is not text or a mod that is not a whole number")
-    if not all(isinstance(mid, str) and isinstance(entry, dict) for mid, entry in notetypes.items()):
-        raise TypeError("a note type entry that is not a mapping")
+def _json(text: str, **hooks) -> object:
+    try:
+        return json.loads(text, parse_int=_whole_number, **hooks)
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"it is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise Unreadable("it is nested too deeply") from None
 
 
-def remember_ledger(cache: FileCache, ledger: Ledger, raw: bytes) -> None:
-    """Keep the parsed form of the ledger file whose bytes are `raw`."""
+def _mapping(pairs: list[tuple[str, object]]) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise Unreadable(f"key '{_shown(twice)}' appears twice in one mapping")
+    return found
+
+
+def _whole_number(digits: str) -> int:
+    if len(digits) > 20:  # longer than any mod; Python refuses to read over 4,300 digits
+        raise Unreadable(f"number {_shown(digits)} is too long")
+    return int(digits)
+
+
+def _note_columns(notes: object) -> tuple[dict[str, str], dict[str, int]]:
+    """The hash and mod of each note. Checked column by column, with maps over C functions (this is
+    every note of the deck); only a ledger that fails is gone through note by note, to say where."""
+    if type(notes) is not dict:
+        raise Unreadable("'notes' is not a mapping")
+    entries = list(notes.values())
+    if set(map(type, entries)) <= {dict} and set(map(len, entries)) <= {2}:
+        try:  # two keys each, and no KeyError: the keys are exactly hash and mod
+            hashes = dict(zip(notes, map(operator.itemgetter("hash"), entries), strict=True))
+            mods = dict(zip(notes, map(operator.itemgetter("mod"), entries), strict=True))
+        except KeyError:
+            hashes = mods = {None: None}  # fails the check below
+        if _valid_columns(hashes, mods):
+            return hashes, mods
+    for key, entry in notes.items():
+        _check_entry(f"note '{_shown(key)}'", entry, _NOTE_KEYS, _NOTE_HASH)
+    raise AssertionError("a note failed the bulk check but none failed alone")  # pragma: no cover
+
+
+def _valid_columns(hashes: dict, mods: dict) -> bool:
+    return (
+        hashes.keys() == mods.keys()
+        and set(map(type, hashes.values())) <= {str}
+        and all(map(_NOTE_HASH.fullmatch, hashes.values()))
+        and set(map(type, mods.values())) <= {int}  # bool is not int here
+        and (not mods or (min(mods.values()) >= 0 and max(mods.values()) <= MAX_MOD))
+    )
+
+
+def _check_notetypes(notetypes: object) -> None:
+    if type(notetypes) is not dict:
+        raise Unreadable("'notetypes' is not a mapping")
+    for mid, entry in notetypes.items():
+        what = f"note type '{_shown(mid)}'"
+        if not _MODEL_ID.fullmatch(mid):
+            raise Unreadable(f"{what} is not named by a model id")
+        _check_entry(what, entry, _NOTETYPE_KEYS, _NOTETYPE_HASH)
+        if type(entry["name"]) is not str or len(entry["name"]) > 200:
+            raise Unreadable(f"{what}: 'name' is not a short text")
+        if type(entry["schema"]) is not str or not _NOTETYPE_HASH.fullmatch(entry["schema"]):
+            raise Unreadable(f"{what}: 'schema' is not 16 lowercase hexadecimal digits")
+
+
+def _check_entry(what: str, entry: object, keys: frozenset[str], hash_form: re.Pattern) -> None:
+    if type(entry) is not dict:
+        raise Unreadable(f"{what} is not a mapping")
+    if entry.keys() != keys:
+        raise Unreadable(f"{what} does not hold exactly the keys {', '.join(sorted(keys))}")
+    if type(entry["hash"]) is not str or not hash_form.fullmatch(entry["hash"]):
+        raise Unreadable(f"{what}: 'hash' is not {_HASH_DIGITS[hash_form]} lowercase hexadecimal digits")
+    mod = entry["mod"]
+    if type(mod) is not int or not 0 <= mod <= MAX_MOD:
+        raise Unreadable(f"{what}: 'mod' {_shown(json.dumps(mod))} is not a whole number from 0 to {MAX_MOD}")
+
+
+def _shown(text: str) -> str:
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def remember_ledger(cache: FileCache, ledger: Ledger, raw: bytes, deck: str) -> None:
+    """Keep the parsed form of the ledger file whose bytes are `raw`, which names deck `deck`."""
     key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}")
-    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, ledger.text_deck if ledger.text else None)))
+    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, deck, bool(ledger.text))))
 
 
-def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> Ledger | None:
+def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str] | None:
+    """The parsed form kept by `remember_ledger`, checked like a parsed file: anything else is a miss."""
     payload = cache.read(key)
     if payload is None:
         return None
     try:
-        hashes, mods, notetypes, text_deck = marshal.loads(payload)
-        _check_types(hashes, mods, notetypes)
+        hashes, mods, notetypes, deck, canonical = marshal.loads(payload)
+        _check_notetypes(notetypes)
+        if type(deck) is not str or not _valid_columns(hashes, mods):
+            return None
     except Exception:  # a damaged entry of any kind is a miss
         return None
     ledger = Ledger(hashes, mods, notetypes)
-    if text_deck is not None:
-        ledger.text, ledger.text_deck = raw.decode("utf-8"), text_deck
-    return ledger
+    if canonical:
+        ledger.text, ledger.text_deck = raw.decode("utf-8"), deck
+    return ledger, deck
 
 
 def ledger_text(new: Ledger, old: Ledger, deck_key: str, changed: list[str]) -> str:
@@ -205,6 +330,8 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
             mod = max(now, int(entry["mod"]) + 1) if entry else now
             new.notetypes[mid] = {"name": spec.name, "schema": schema, "hash": digest, "mod": mod}
     notetype_mods = {int(mid): entry["mod"] for mid, entry in new.notetypes.items()}
+    if max([now, *map(mods.__getitem__, changed), *notetype_mods.values()]) > MAX_MOD:
+        raise BuildError(f"a modification time would pass {MAX_MOD}, the largest a ledger holds; check the clock, or restore the ledger from git")
     return Stamped(new, mods, notetype_mods, added, changed, removed)
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from .errors import BuildError
 
 _STYLE = re.compile(r"<style>.*?</style>", re.S)
+# The rendered HTML a page holds: some 50 MB, which a browser still opens. A deck can render to far
+# more than its sources: a cloze text of 10,000 characters with 100 deletions is 100 cards of it.
+MAX_PAGE_CHARS = 50_000_000
 
 
 @dataclass
@@ -29,7 +32,10 @@ class RenderedCard:
     answer: str
 
 
-def render_package(apkg: Path) -> list[RenderedCard]:
+def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | None = None) -> tuple[list[RenderedCard], int]:
+    """The cards of `apkg` (of the notes in `guids` only, when given) as Anki renders them, until
+    their HTML passes `max_chars` (MAX_PAGE_CHARS by default); and how many cards that left out."""
+    max_chars = MAX_PAGE_CHARS if max_chars is None else max_chars
     try:
         from anki.collection import Collection, ImportAnkiPackageRequest
     except ImportError:
@@ -39,21 +45,26 @@ def render_package(apkg: Path) -> list[RenderedCard]:
         try:
             options = col._backend.get_import_anki_package_presets()
             col.import_anki_package(ImportAnkiPackageRequest(package_path=str(apkg.resolve()), options=options))
-            cards = []
+            cards, size, left_out = [], 0, 0
             for cid in sorted(col.find_cards(""), key=lambda c: (col.get_card(c).nid, col.get_card(c).ord)):
                 card = col.get_card(cid)
                 note = card.note()
-                cards.append(
-                    RenderedCard(
-                        guid=note.guid,
-                        note_type=_label(note.mid, note.note_type()),
-                        template=str(card.template()["name"]),
-                        tags=list(note.tags),
-                        question=_STYLE.sub("", card.question()),
-                        answer=_STYLE.sub("", card.answer()),
-                    )
+                if guids is not None and note.guid not in guids:
+                    continue
+                if size > max_chars:
+                    left_out += 1
+                    continue
+                rendered = RenderedCard(
+                    guid=note.guid,
+                    note_type=_label(note.mid, note.note_type()),
+                    template=str(card.template()["name"]),
+                    tags=list(note.tags),
+                    question=_STYLE.sub("", card.question()),
+                    answer=_STYLE.sub("", card.answer()),
                 )
-            return cards
+                size += len(rendered.question) + len(rendered.answer)
+                cards.append(rendered)
+            return cards, left_out
         finally:
             col.close()
 
@@ -65,7 +76,7 @@ def _label(model_id: int, note_type: dict | None) -> str:
     return labels.get(model_id) or str((note_type or {}).get("name", "?"))
 
 
-def preview_page(title: str, css: str, cards: list[RenderedCard]) -> str:
+def preview_page(title: str, css: str, cards: list[RenderedCard], left_out: int = 0) -> str:
     note_types = sorted({card.note_type for card in cards})
     tags = sorted({tag for card in cards for tag in card.tags})
     items = "\n".join(_card_html(index, card) for index, card in enumerate(cards, 1))
@@ -76,8 +87,12 @@ def preview_page(title: str, css: str, cards: list[RenderedCard]) -> str:
         count=len(cards),
         type_options=options(note_types),
         tag_options=options(tags),
-        items=items,
+        items=items + (f'\n<p class="preview-left-out">{left_out} more cards are not shown: {left_out_reason()}.</p>' if left_out else ""),
     )
+
+
+def left_out_reason() -> str:
+    return f"the page would pass {MAX_PAGE_CHARS // 1_000_000} MB"
 
 
 def _card_html(index: int, card: RenderedCard) -> str:
@@ -92,14 +107,14 @@ def _card_html(index: int, card: RenderedCard) -> str:
     )
 
 
-def write_preview(apkg: Path, title: str, out: Path) -> int:
-    """Write the page for `apkg` to `out` (whose folder exists); return how many cards it shows."""
+def write_preview(apkg: Path, title: str, out: Path) -> tuple[int, int]:
+    """Write the page for `apkg` to `out` (whose folder exists); return how many cards it shows, and how many it leaves out."""
     from .notetypes import CSS
     from .output import write_atomically
 
-    cards = render_package(apkg)
-    write_atomically(out, preview_page(title, CSS, cards))
-    return len(cards)
+    cards, left_out = render_package(apkg)
+    write_atomically(out, preview_page(title, CSS, cards, left_out))
+    return len(cards), left_out
 
 
 _PAGE = """<!doctype html>

@@ -182,7 +182,7 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
 
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem], cache: FileCache | None) -> DeckPlan:
     path = ledger_path(project.out, deck.key)
-    ledger = read_ledger(path, display_path(path, project.root), cache)
+    ledger = read_ledger(path, display_path(path, project.root), cache, deck=deck.key)
     card_ids = deck.card_ids()
     problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
     return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
@@ -222,7 +222,7 @@ def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: Fil
     raw = new.text.encode("utf-8")
     staging.write(plan.ledger_path, raw)
     if cache:
-        remember_ledger(cache, new, raw)
+        remember_ledger(cache, new, raw, plan.deck.key)
 
 
 def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True) -> bool:

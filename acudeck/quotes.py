@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import Problem
+from .format import one_line
 from .source import DeckSource
 
 MAX_QUOTE_WORDS = 30
@@ -28,7 +29,7 @@ def check_quotes(deck: DeckSource, reading: Path) -> list[Problem]:
             problems.append(Problem(card.location, f"card '{card.id}' has no 'source' quote"))
         for quote in card.sources:
             if normalize_quote(quote) not in haystack:
-                problems.append(Problem(where, f"card '{card.id}': source quote not found in {reading.name}: '{quote[:50]}'"))
+                problems.append(Problem(where, f"card '{card.id}': source quote not found in {reading.name}: '{one_line(quote, 50)}'"))
             if len(quote.split()) > MAX_QUOTE_WORDS:
-                problems.append(Problem(where, f"card '{card.id}': source quote is longer than {MAX_QUOTE_WORDS} words: '{quote[:50]}'"))
+                problems.append(Problem(where, f"card '{card.id}': source quote is longer than {MAX_QUOTE_WORDS} words: '{one_line(quote, 50)}'"))
     return problems

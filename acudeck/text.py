@@ -50,11 +50,17 @@ class Rendered:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line within the text, message)
 
 
+# How deep markdown-it lets blocks (quotes, lists) and inline markup (links, emphasis) go inside each
+# other: it bounds the parser's work on `[[[[...` (about 10 ms per 1,000 characters at this depth).
+# Past it, inline markup stays text, and a block's content is dropped: that is reported.
+MAX_NESTING = 12
+
+
 @cache
 def _parser():
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": False})
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
     # Every link is parsed so that a refused one is reported instead of silently left as text.
     md.validateLink = lambda url: True
     return md
@@ -80,6 +86,7 @@ def render_markdown_fully(text: str, media_names: Mapping[str, str] | None = Non
     md = _parser()
     tokens = md.parse(text)
     result = Rendered("")
+    _check_nesting(tokens, result)
     _check_links(tokens, result, media_names or {})
     if len(tokens) == 3 and tokens[0].type == "paragraph_open":
         out = md.renderer.render(tokens[1].children or [], md.options, {})
@@ -87,6 +94,14 @@ def render_markdown_fully(text: str, media_names: Mapping[str, str] | None = Non
         out = md.renderer.render(tokens, md.options, {}).rstrip("\n")
     result.html = sanitize(out)
     return result
+
+
+def _check_nesting(tokens, result: Rendered) -> None:
+    """A block opened at the last level leaves its content to a level markdown-it does not parse."""
+    for token in tokens:
+        if token.nesting == 1 and token.level >= MAX_NESTING - 1 and token.type not in ("paragraph_open", "heading_open"):
+            result.problems.append((token.map[0] if token.map else 0, "Markdown nested too deeply (lists and quotes inside each other); its text would be lost"))
+            return
 
 
 def _check_links(tokens, result: Rendered, media_names: Mapping[str, str], line: int = 0) -> None:
@@ -140,11 +155,19 @@ def plain(text: str) -> str:
 
 # A cloze deletion as Anki and genanki find one: {{c<number>::<answer>}} or {{c<number>::<answer>::<hint>}}.
 CLOZE_DELETION = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
+MAX_CLOZE = 100  # deletions c1 to c100 in one text: far more than one fact needs, and as many cards
+HUGE_CLOZE = 10**9  # stands for any number of ten digits or more, which is never converted
+
+
+def _cloze_number(digits: str) -> int:
+    """Python refuses to convert over 4,300 digits, and a field may hold 10,000."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 10 else HUGE_CLOZE
 
 
 def cloze_card_numbers(text: str) -> list[int]:
-    """The number of every deletion, in order, repeats included."""
-    return [int(match.group(1)) for match in CLOZE_DELETION.finditer(text)]
+    """The number of every deletion, in order, repeats included; any of ten digits or more is HUGE_CLOZE."""
+    return [_cloze_number(match.group(1)) for match in CLOZE_DELETION.finditer(text)]
 
 
 def cloze_numbers(text: str) -> list[int]:

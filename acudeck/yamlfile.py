@@ -6,8 +6,10 @@ or aliases (so no object construction and no alias bombs), and duplicate keys ar
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,13 @@ from .safefs import read_source, too_large
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
+# Values (mappings, lists and scalars) in one file: 40 for each of the 5,000 cards a file may hold (a
+# real card has about ten). It keeps a file's plain data to some 50 MB, however short its values
+# (`[a,a,a,...]` is two bytes a value).
+MAX_VALUES = 200_000
+# A plain scalar that YAML would read as a number or a date is never that long; converting a long one
+# can take quadratic time (sexagesimal `1:2:3:...`) or fail (over 4,300 digits).
+MAX_NUMBER_CHARS = 100
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -36,10 +45,14 @@ class YamlDocument:
 
     def text_start(self, line: int) -> int:
         """The column where the text of `line` starts, past its indentation."""
-        lines = self.text.splitlines()
+        lines = self._lines
         if not 1 <= line <= len(lines):
             return 1
         return len(lines[line - 1]) - len(lines[line - 1].lstrip(" ")) + 1
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.text.splitlines()  # once: a file can have thousands of problems that ask
 
     def at(self, trail: Path_ = ()) -> Location:
         """The location of the value at `trail`, or of its nearest located parent."""
@@ -123,6 +136,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
     problem = exc.problem or "invalid YAML"
     if "'\\t'" in problem or "tab character" in problem:
         return Problem(Location(display, line, col), "tab character: indent YAML with spaces")
+    if "maximum nesting depth" in problem:  # libyaml's own limit, which its scanner meets before ours on `[[[[...`
+        return Problem(Location(display, line, col), f"nested deeper than {MAX_DEPTH} levels")
     message = f"YAML syntax error: {problem}"
     if exc.context:
         message += f" ({exc.context})"
@@ -138,6 +153,7 @@ class _Builder:
     def __init__(self, loader, doc: YamlDocument):
         self.loader = loader
         self.doc = doc
+        self.values_left = MAX_VALUES
 
     def _pos(self, mark) -> tuple[int, int]:
         return (mark.line + 1, mark.column + 1)
@@ -169,6 +185,9 @@ class _Builder:
             raise _Refused(event.start_mark, f"YAML tags ({event.tag}) are not allowed; only plain data is read")
         if depth > MAX_DEPTH:
             raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        self.values_left -= 1
+        if self.values_left < 0:
+            raise _Refused(event.start_mark, f"more than {MAX_VALUES:,} values in one file; split it into several files")
         line, col = self._pos(event.start_mark)
         if isinstance(event, yaml.ScalarEvent) and event.style in ("|", ">"):
             line += 1  # a block scalar's text starts on the line after its indicator
@@ -184,10 +203,22 @@ class _Builder:
         if event.tag == "!" or event.style:
             return event.value
         tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag == "tag:yaml.org,2002:str":
+        kind = _CONSTRUCTED.get(tag)
+        if kind is None:  # text, or `<<` and `=` written as a value: text too
             return event.value
+        shown = _shown(event.value)
+        if len(event.value) > MAX_NUMBER_CHARS:
+            raise _Refused(event.start_mark, f"'{shown}' is too long to be read as {kind}; put it in quotes")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-        return self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except Exception:  # whatever the constructor makes of the text: 2024-02-30, 25:00:00, ...
+            raise _Refused(event.start_mark, f"'{shown}' looks like {kind} but is not one; put it in quotes") from None
+        finally:
+            self.loader.constructed_objects.clear()  # it keeps every node it built
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Refused(event.start_mark, f"'{shown}' is not a finite number; put it in quotes")
+        return value
 
     def sequence(self, trail: tuple, depth: int) -> list:
         items = []
@@ -214,12 +245,27 @@ class _Builder:
             child = trail + (key,)
             if key in result:
                 first = keys[child]
-                shown = key.encode("unicode_escape").decode("ascii")[:60]
-                raise _Refused(key_event.start_mark, f"duplicate key '{shown}' (first defined at line {first[0]})")
+                raise _Refused(key_event.start_mark, f"duplicate key '{_shown(key)}' (first defined at line {first[0]})")
             keys[child] = self._pos(key_event.start_mark)
             result[key] = self.node(loader.get_event(), child, depth + 1)
         loader.get_event()
         return result
+
+
+# The plain scalars that YAML reads as something other than text, and what a user calls them.
+_CONSTRUCTED = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:bool": "a yes/no value",
+    "tag:yaml.org,2002:null": "nothing (null)",
+}
+
+
+def _shown(text: str) -> str:
+    """A user's text quoted in a message: escaped onto one line and at most 60 characters."""
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # What a double-quoted scalar's escapes (\x1f, \u0000, \e, \x85, \N, ...) can write but the YAML reader

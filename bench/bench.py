@@ -5,6 +5,11 @@
     python bench/bench.py --sizes 10000         # any comma-separated sizes
     python bench/bench.py --floor DIR           # (internal) run the floor program on DIR
 
+A worst-case row checks, next to the good deck, a deck of the same bytes made of the nastiest
+inputs at the size caps (Markdown nested and chained as deep as it goes, 100 clozes a text,
+fields of 10,000 characters, compare cards of 12 such items, cards with a problem in every line,
+a cloze bomb), against a check of the good deck, both without the cache.
+
 Every step runs in a fresh Python process. The steps run in rounds, three by default
 (--repeat), so that a drift in the machine's speed touches every step alike; wall time is
 measured with time.perf_counter around the child, and the table shows each step's median. One
@@ -23,6 +28,7 @@ import argparse
 import compileall
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -164,6 +170,99 @@ def write_card_file(deck_dir: Path, index: int, cards: list[dict], yaml=None) ->
     (deck_dir / f"part-{index:04d}.yaml").write_text(text, encoding="utf-8")
 
 
+# --------------------------------------------------------------------------- the worst case
+
+WORST_KEY = "worst"
+WORST_STEP = "worst case: check --no-cache"
+# What the worst case may cost, against a check of the good deck of the same bytes (no cache either).
+# Markdown made of nothing but markup costs markdown-it about 5 to 10 microseconds a character,
+# against well under one for prose; a compare card's items are repeated in each of its notes.
+WORST_TIME_RATIO = 10
+WORST_MEMORY_RATIO = 3
+WORST_MEMORY_MB = 600
+FIELD_CAP = 10_000  # the schema's maxLength of a text field
+WORST_CARDS_PER_FILE = 60
+MAX_PROBLEM_LINES = 51  # per file: 50 problems, then one line that counts the rest
+
+
+def _at_cap(pattern: str, n: int, cap: int = FIELD_CAP) -> str:
+    """`pattern` repeated to a field of `cap` characters, made distinct by the card number."""
+    tail = f" (case {n})"
+    return (pattern * (cap // len(pattern) + 1))[: cap - len(tail)] + tail
+
+
+def worst_card(n: int) -> dict:
+    """Card `n` of the worst-case deck: twelve kinds in turn, each as costly as the caps allow."""
+    kind = n % 12
+    if kind == 0:
+        card = {"type": "basic", "front": f"Brackets (case {n})?", "back": _at_cap("[", n)}
+    elif kind == 1:
+        card = {"type": "basic", "front": f"Images in brackets (case {n})?", "back": _at_cap("![", n)}
+    elif kind == 2:
+        card = {"type": "basic", "front": f"Emphasis runs (case {n})?", "back": _at_cap("*_", n)}
+    elif kind == 3:
+        card = {"type": "reversed", "front": _at_cap("[![", n), "back": _at_cap("**a** ", n)}
+    elif kind == 4:  # 100 deletions, the most a text takes: 100 cards
+        card = {"type": "cloze", "text": _at_cap(" ".join(f"{{{{c{i}::w{i}}}}} and" for i in range(1, 101)) + " " + "word " * 2000, n)}
+    elif kind == 5:  # the cloze bomb
+        card = {"type": "cloze", "text": "{{c99999999::x}} " + _at_cap("{{c1::a}} ", n, FIELD_CAP - 17)}
+    elif kind == 6:
+        card = {"type": "basic", "front": f"Plain (case {n})?", "back": _at_cap("needle depth angle ", n)}
+    elif kind == 7:  # a quote in a quote in ...: past the nesting cap
+        card = {"type": "basic", "front": f"Quotes (case {n})?", "back": _at_cap("> ", n)}
+    elif kind == 8:  # a problem for every key
+        card = {"type": "basic", **{f"unknown{i}": "x" for i in range(15)}}
+    elif kind == 9:  # a refused link on every line
+        card = {"type": "basic", "front": f"Links (case {n})?", "back": _at_cap("[x](javascript:1)\n", n)}
+    elif kind == 10:  # every item's note repeats the whole table
+        card = {"type": "compare", "aspect": f"Compared (case {n})", "items": {f"item {i}": _at_cap(f"**{i}** ", n) for i in range(12)}}
+    else:
+        card = {"type": "basic", "front": f"Lists (case {n})?", "back": _at_cap("- ", n)}
+    return {"id": f"worst-{n}", **card}
+
+
+def generate_worst(root: Path, size: int) -> None:
+    """cards_src/worst/ under root: worst-case card files adding up to about `size` bytes."""
+    import yaml
+
+    deck_dir = root / "cards_src" / WORST_KEY
+    deck_dir.mkdir(parents=True)
+    (deck_dir / "deck.yaml").write_text(f"key: {WORST_KEY}\nname: Worst case\n", encoding="utf-8")
+    written, n, index = 0, 0, 0
+    while written < size:
+        cards = [worst_card(k) for k in range(n, n + WORST_CARDS_PER_FILE)]
+        text = yaml.dump({"cards": cards}, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1000)
+        cut = _cut_to(text, size - written)
+        (deck_dir / f"part-{index:04d}.yaml").write_text(cut, encoding="utf-8")
+        written, n, index = written + len(cut.encode()), n + WORST_CARDS_PER_FILE, index + 1
+
+
+def _cut_to(text: str, size: int) -> str:
+    """The file's first cards that fit in about `size` bytes (at least one card)."""
+    if len(text.encode()) <= size:
+        return text
+    starts = [m.start() for m in re.finditer("\n- id: ", text)]
+    fitting = [i for i in starts[1:] if i <= size]
+    return text[: fitting[-1] + 1] if fitting else text[: starts[1] + 1] if len(starts) > 1 else text
+
+
+def source_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in (root / "cards_src").rglob("*.yaml"))
+
+
+def worst_output_ok(log: Path) -> str:
+    """'' when a worst-case check said what it should: only located lines, at most 51 a file; else what is wrong."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    per_file: dict[str, int] = {}
+    for line in lines:
+        path, _, rest = line.partition(":")
+        if "Traceback" in line or not rest or not rest.split(":", 2)[0].isdigit():
+            return f"not a located line: {line[:100]}"
+        per_file[path] = per_file.get(path, 0) + 1
+    worst = max(per_file.values(), default=0)
+    return "" if 0 < worst <= MAX_PROBLEM_LINES else f"{worst} lines for one file"
+
+
 # --------------------------------------------------------------------------- the floor
 
 
@@ -233,7 +332,7 @@ def _tree_memory_kb(pid: int) -> int:
     return total
 
 
-def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600, sample: bool = False) -> Result:
+def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600, sample: bool = False, expect: int = 0, verify=None) -> Result:
     """Run argv as a fresh process: wall time, and its own peak RSS (os.wait4's rusage); with
     `sample`, also the peak of the process and its workers together, read from /proc every 20 ms
     (which slows the processes it reads, so such a run's time is not reported)."""
@@ -259,9 +358,10 @@ def run(step: str, argv: list[str], log_dir: Path, timeout: float = 3600, sample
     proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    ok = proc.returncode == 0
-    note = ""
-    if not ok:
+    ok = proc.returncode == expect
+    note = verify(log) if ok and verify else ""
+    ok = ok and not note
+    if proc.returncode != expect:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         note = f"exit {proc.returncode}: " + " | ".join(tail)
     return Result(step, seconds, peak_mb, ok, note, max(tree_kb / 1024, peak_mb) if tree_kb else 0.0)
@@ -310,6 +410,9 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool, repeat: int = 3) -> dic
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate", str(root), str(n_cards)], check=True)
         n_files = len(list((root / "cards_src" / DECK_KEY).glob("part-*.yaml")))
         print(f"\n== {n_cards:,} cards in {n_files} files (generated in {time.perf_counter() - t0:.1f} s, {root})", flush=True)
+        worst = tmp / "worst"
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate-worst", str(worst), str(source_bytes(root))], check=True)
+        print(f"   worst case: {source_bytes(worst):,} bytes of card files, against {source_bytes(root):,}", flush=True)
         acudeck = [sys.executable, str(BUILD_PY), "-C", str(root)]
 
         def edit() -> None:
@@ -327,6 +430,8 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool, repeat: int = 3) -> dic
             ("rebuild, nothing changed", [*acudeck, "build"], None),
             ("rebuild, one card edited", [*acudeck, "build"], edit),
             ("check", [*acudeck, "check"], forget_check),
+            ("check --no-cache", [*acudeck, "check", "--no-cache"], None),
+            (WORST_STEP, [sys.executable, str(BUILD_PY), "-C", str(worst), "check", "--no-cache"], None),
             ("--help", [sys.executable, str(BUILD_PY), "--help"], None),
         ]
         # Whole rounds rather than each step `repeat` times in a row: the machine's own speed drifts,
@@ -337,13 +442,14 @@ def bench_size(n_cards: int, no_cache: bool, keep: bool, repeat: int = 3) -> dic
             for name, argv, before in steps:
                 if before:
                     before()
-                runs[name].append(run(name, argv, logs, sample=i == repeat))
+                worst_case = {"expect": 1, "verify": worst_output_ok} if name == WORST_STEP else {}
+                runs[name].append(run(name, argv, logs, sample=i == repeat, **worst_case))
         results: dict[str, Result] = {}
         for name, all_runs in runs.items():
             timed = all_runs[:-1]
             results[name] = r = combined(timed, all_runs)
             spread = f" ({min(x.seconds for x in timed):.2f}-{max(x.seconds for x in timed):.2f})" if repeat > 1 else ""
-            print(f"   {name:<26} {r.seconds:8.2f} s{spread} {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
+            print(f"   {name:<28} {r.seconds:8.2f} s{spread} {r.peak_mb:8.1f} MB {r.tree_mb:8.1f} MB all{'' if r.ok else '   FAILED ' + r.note}", flush=True)
         return results
     finally:
         if keep:
@@ -366,7 +472,9 @@ def print_table(n_cards: int, results: dict[str, Result]) -> None:
             ratio = "1.00 x floor"
         elif name.startswith("cold build"):
             ratio = f"{r.seconds / floor_r.seconds:.2f} x floor"
-        elif name.startswith("rebuild") or name == "check":
+        elif name == WORST_STEP:
+            ratio = f"{r.seconds / results['check --no-cache'].seconds:.2f} x check --no-cache"
+        elif name.startswith("rebuild") or name.startswith("check"):
             ratio = f"{r.seconds / cold.seconds:.2f} x cold build"
         else:
             ratio = ""
@@ -381,8 +489,10 @@ def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
     one_edit = results["rebuild, one card edited"]
     default_cold = results.get("cold build with cache")
     default_ratio = f"; {one_edit.seconds / default_cold.seconds:.3f} x the default cold build" if default_cold and default_cold is not cold else ""
-    acudeck_steps = [r for name, r in results.items() if name != "floor"]
+    acudeck_steps = [r for name, r in results.items() if name not in ("floor", WORST_STEP)]
     peak = max(max(r.peak_mb, r.tree_mb) for r in acudeck_steps)
+    worst, good_check = results[WORST_STEP], results["check --no-cache"]
+    worst_peak, good_peak = max(worst.peak_mb, worst.tree_mb), max(good_check.peak_mb, good_check.tree_mb)
     targets = [
         (f"cold build <= 1.3 x floor ({cold.seconds:.2f} s vs {1.3 * floor_r.seconds:.2f} s)", cold.ok and cold.seconds <= 1.3 * floor_r.seconds),
         (f"unchanged rebuild < 0.5 s ({unchanged.seconds:.2f} s)", unchanged.ok and unchanged.seconds < 0.5),
@@ -392,6 +502,14 @@ def print_targets(n_cards: int, results: dict[str, Result]) -> bool:
         ),
         (f"--help < 0.25 s ({results['--help'].seconds:.3f} s)", results["--help"].ok and results["--help"].seconds < 0.25),
         (f"peak memory < 300 MB, workers included ({peak:.0f} MB)", all(r.ok for r in acudeck_steps) and peak < 300),
+        (
+            f"worst case: check <= {WORST_TIME_RATIO} x the good deck's ({worst.seconds:.2f} s vs {WORST_TIME_RATIO * good_check.seconds:.2f} s)",
+            worst.ok and good_check.ok and worst.seconds <= WORST_TIME_RATIO * good_check.seconds,
+        ),
+        (
+            f"worst case: peak memory <= {WORST_MEMORY_RATIO} x the good deck's check and < {WORST_MEMORY_MB} MB ({worst_peak:.0f} MB vs {good_peak:.0f} MB)",
+            worst.ok and worst_peak <= WORST_MEMORY_RATIO * good_peak and worst_peak < WORST_MEMORY_MB,
+        ),
     ]
     label = f"{n_cards:,} cards" + ("" if n_cards == 50_000 else " (50,000 not run: targets judged at the largest size run)")
     print(f"\nTargets at {label}:")
@@ -408,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--edit", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-worst", nargs=2, metavar=("DIR", "BYTES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor:
         floor(Path(args.floor))
@@ -417,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.edit:
         edit_one_card(Path(args.edit))
+        return 0
+    if args.generate_worst:
+        generate_worst(Path(args.generate_worst[0]), int(args.generate_worst[1]))
         return 0
     try:
         sizes = [1000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

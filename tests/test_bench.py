@@ -5,7 +5,10 @@ import sys
 
 from conftest import REPO
 
-STEPS = ("floor", "cold build (--no-cache)", "cold build with cache", "rebuild, nothing changed", "rebuild, one card edited", "check", "--help")
+STEPS = (
+    *("floor", "cold build (--no-cache)", "cold build with cache", "rebuild, nothing changed", "rebuild, one card edited"),
+    *("check", "check --no-cache", "worst case: check --no-cache", "--help"),
+)
 
 
 def test_the_benchmark_runs_every_step_on_a_small_deck():
@@ -16,3 +19,4 @@ def test_the_benchmark_runs_every_step_on_a_small_deck():
         assert f"\n  {step} " in table, step
     assert "FAILED" not in result.stdout
     assert "Targets at 300 cards" in result.stdout
+    assert "worst case: check <= 10 x the good deck's" in result.stdout and "worst case: peak memory <=" in result.stdout

@@ -39,17 +39,22 @@ NOTE_TYPE = NoteTypeSpec(
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
     where = at(("text",))
     rendered = card.rendered("text")
-    found = [Problem(where, message) for message in (_numbering(card.text("text")), _hidden_deletions(card.text("text"), rendered)) if message]
+    found = [Problem(where, message) for message in (_numbering(card.text("text"), rendered), _hidden_deletions(card.text("text"), rendered)) if message]
     return found + [Problem(where, message) for message in mathjax.cloze_problems(rendered)]
 
 
-def _numbering(written: str) -> str | None:
-    numbers = text.cloze_numbers(written)
+def _numbering(written: str, rendered: str) -> str | None:
+    """The deletions as written and as Anki sees them once rendered (`&#123;{c5::` is one there)."""
+    numbers = sorted({*text.cloze_numbers(written), *text.cloze_numbers(rendered)})
     if not numbers:
         return "cloze text has no deletion such as {{c1::...}}"
+    if numbers[-1] > text.MAX_CLOZE:
+        highest = f"c{numbers[-1]}" if numbers[-1] < text.HUGE_CLOZE else "one of ten digits or more"
+        return f"cloze numbers go from c1 to c{text.MAX_CLOZE}; this text has {highest}"
     if numbers != list(range(1, len(numbers) + 1)):
-        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-        gap = ", ".join(f"c{n}" for n in missing) or "c1"
+        present = set(numbers)
+        missing = [f"c{n}" for n in range(1, numbers[-1] + 1) if n not in present]  # at most MAX_CLOZE
+        gap = (", ".join(missing) if len(missing) <= 4 else f"{', '.join(missing[:3])} and {len(missing) - 3} more") or "c1"
         return f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"
     return None
 

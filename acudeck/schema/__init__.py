@@ -24,7 +24,7 @@ def _common_card_properties() -> dict[str, Any]:
     """The fields every card type takes besides its own."""
     return {
         "extra": {"$ref": "#/$defs/text", "description": "Shown on the back: context, a mnemonic."},
-        "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}, "description": "Tags added to the deck's default tags."},
+        "tags": {"type": "array", "maxItems": 30, "items": {"$ref": "#/$defs/tag"}, "description": "Tags added to the deck's default tags."},
         "source": {"$ref": "#/$defs/quotes"},
         "reference": {
             "$ref": "#/$defs/text",
@@ -40,6 +40,7 @@ def _type_schema(name: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["id", "type", *own],
+        "maxProperties": 20,
         "properties": {"id": {"$ref": "#/$defs/id"}, "type": {"const": kind.NAME, "description": kind.SUMMARY}, **own, **_common_card_properties()},
         "additionalProperties": False,
         "examples": [{"id": f"example-{kind.NAME}", "type": kind.NAME, **{field.name: field.schema["examples"][0] for field in kind.FIELDS}}],
@@ -51,6 +52,7 @@ def _any_card_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["id", "type"],
+        "maxProperties": 20,
         "properties": {"type": {"enum": list(CARD_TYPES)}},
         "allOf": branches,
         "description": "One flashcard; its type decides which fields it has.",
@@ -65,7 +67,7 @@ def cards_schema() -> dict[str, Any]:
             "maxLength": 80,
             "description": "A slug, unique in its deck and never reused: the note's identity in students' collections.",
         },
-        "text": {"type": "string", "pattern": "\\S", "description": "Markdown (CommonMark); raw HTML is shown as text."},
+        "text": {"type": "string", "pattern": "\\S", "maxLength": 10000, "description": "Markdown (CommonMark); raw HTML is shown as text."},
         "tag": {"type": "string", "pattern": TAG, "maxLength": 100, "description": "An Anki tag; '::' makes a hierarchy."},
         "items": {
             "type": "object",
@@ -94,8 +96,113 @@ def cards_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["cards"],
         "additionalProperties": False,
-        "properties": {"cards": {"type": "array", "items": {"$ref": "#/$defs/card"}}},
+        "maxProperties": 10,
+        "properties": {"cards": {"type": "array", "maxItems": 5000, "items": {"$ref": "#/$defs/card"}}},
         "$defs": defs,
+    }
+
+
+def deck_schema() -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "title": "acudeck deck file",
+        "description": "deck.yaml: one folder under cards_src/ is one deck.",
+        "type": "object",
+        "required": ["key", "name"],
+        "additionalProperties": False,
+        "maxProperties": 20,
+        "properties": {
+            "key": {
+                "type": "string",
+                "pattern": SLUG,
+                "maxLength": 60,
+                "description": "Stable, never changes: it names decks/<key>.apkg and seeds every note's identity.",
+            },
+            "name": {"type": "string", "pattern": "^[^\\s:](.*[^\\s:])?(?!\\n)$", "maxLength": 200, "description": "The deck name students see; '::' makes subdecks."},
+            "description": {"type": "string", "maxLength": 2000, "description": "Shown on the deck's overview screen (Markdown)."},
+            "tags": {
+                "type": "array",
+                "maxItems": 30,
+                "items": {"type": "string", "pattern": TAG, "maxLength": 100},
+                "description": "Tags on every card of the deck.",
+            },
+            "reading": {
+                "type": "object",
+                "required": ["title"],
+                "additionalProperties": False,
+                "maxProperties": 10,
+                "properties": {
+                    "title": {"type": "string", "pattern": "\\S", "maxLength": 300},
+                    "author": {"type": "string", "pattern": "\\S", "maxLength": 300},
+                    "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
+                },
+                "description": "The reading the cards were written from.",
+            },
+            "retired": {
+                "type": "array",
+                "maxItems": 10000,
+                "items": {"type": "string", "pattern": SLUG, "maxLength": 80},
+                "uniqueItems": True,
+                "description": "Card ids that were released and then removed; they can never be used again.",
+            },
+        },
+    }
+
+
+def course_schema() -> dict[str, Any]:
+    """A course selects cards by type too: its `types` name every registered card type."""
+    return {
+        "$schema": DRAFT,
+        "title": "acudeck course file",
+        "description": "courses/<key>.yaml: a course deck made of cards selected from the decks in cards_src/.",
+        "type": "object",
+        "required": ["key", "name", "select"],
+        "additionalProperties": False,
+        "maxProperties": 20,
+        "properties": {
+            "key": {"type": "string", "pattern": SLUG, "maxLength": 60, "description": "Names decks/<key>.apkg; must match the file name."},
+            "name": {
+                "type": "string",
+                "pattern": "^[^\\s:](.*[^\\s:])?(?!\\n)$",
+                "maxLength": 200,
+                "description": "The deck name students see, e.g. 'ACU 201::Week 3 - Needling'.",
+            },
+            "description": {"type": "string", "maxLength": 2000, "description": "Shown on the deck's overview screen (Markdown)."},
+            "select": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "description": "Cards are in the course when any entry selects them.",
+                "items": {
+                    "type": "object",
+                    "required": ["deck"],
+                    "additionalProperties": False,
+                    "maxProperties": 10,
+                    "properties": {
+                        "deck": {"type": "string", "pattern": SLUG, "maxLength": 60, "description": "The key of a deck in cards_src/."},
+                        "tags": {
+                            "type": "array",
+                            "maxItems": 100,
+                            "items": {"type": "string", "pattern": TAG, "maxLength": 100},
+                            "description": "Cards with any of these tags, or a tag below one of them (needling::point selects needling::point::si11).",
+                        },
+                        "types": {"type": "array", "maxItems": 10, "items": {"enum": list(CARD_TYPES)}, "description": "Cards of any of these types."},
+                        "ids": {
+                            "type": "array",
+                            "maxItems": 10000,
+                            "items": {"type": "string", "pattern": SLUG, "maxLength": 80},
+                            "description": "Only these card ids.",
+                        },
+                        "exclude": {
+                            "type": "array",
+                            "maxItems": 10000,
+                            "items": {"type": "string", "pattern": SLUG, "maxLength": 80},
+                            "description": "Never these card ids.",
+                        },
+                    },
+                },
+            },
+        },
     }
 
 
@@ -118,4 +225,4 @@ def write_schemas(folder: Path) -> list[tuple[Path, bool]]:
 
 
 def generated() -> dict[str, dict[str, Any]]:
-    return {"cards": cards_schema()}
+    return {"cards": cards_schema(), "deck": deck_schema(), "course": course_schema()}
