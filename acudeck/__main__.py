@@ -327,4 +327,4 @@ class _ClosedStream(io.RawIOBase):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -77,12 +77,12 @@ def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
         doc = parse_yaml(decode_text(raw, display), display)
     except SourceError as exc:
         return CardFile.of(display, [], list(exc.problems), [])
-    doc = validated(doc, "cards", problems)
+    checked = validated(doc, "cards", problems)
     cards = []
-    if doc is not None:
-        for index, card in enumerate(doc.data.get("cards") or []):
+    if checked is not None:
+        for index, card in enumerate(checked.data.get("cards") or []):
             if card is not None:  # None: broke the schema, already reported
-                source = _card_from(card, doc, ("cards", index), problems)
+                source = _card_from(card, checked, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
     return CardFile.of(display, cards, problems, [note for card in cards for note in card_type(card.type).notes(card, context)])

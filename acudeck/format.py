@@ -216,7 +216,7 @@ def _explain(error, doc: YamlDocument, prefix: tuple = ()) -> Iterator[Problem]:
     elif keyword == "type":
         expected = error.validator_value
         choices = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(choice, choice) for choice in choices)
+        words = " or ".join(_TYPE_WORDS.get(str(choice), str(choice)) for choice in choices)
         hint = " (put it in quotes)" if "string" in choices and not isinstance(value, (list, dict)) else ""
         yield Problem(where, f"{what} must be {words}, not {_describe(value)}{hint}")
     elif keyword == "enum" and trail[-1:] == ("type",):

@@ -152,8 +152,10 @@ def _mapping(pairs: list[tuple[str, object]]) -> dict:
     found = dict(pairs)
     if len(found) != len(pairs):
         seen: set[str] = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise Unreadable(f"key '{_shown(twice)}' appears twice in one mapping")
+        for key, _ in pairs:
+            if key in seen:
+                raise Unreadable(f"key '{_shown(key)}' appears twice in one mapping")
+            seen.add(key)
     return found
 
 

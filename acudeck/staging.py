@@ -19,7 +19,7 @@ class Staging:
     leaves only hidden temporary files, which are removed on the way out where possible.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.pending: list[tuple[str, Path]] = []
 
     def __enter__(self) -> Staging:

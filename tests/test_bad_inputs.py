@@ -35,10 +35,6 @@ cards:
 """
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """A project with two good decks, `d` and `ok`, built once."""

@@ -71,8 +71,6 @@ cards:
 STYLE_BLOCK = re.compile(r"^\s*<style>.*?</style>", re.DOTALL)
 
 
-
-
 def write_project(root: Path, deck: str = DECK_YAML, cards: str = CARDS_YAML) -> None:
     folder = root / "cards_src" / "h"
     folder.mkdir(parents=True)

@@ -15,8 +15,6 @@ from acudeck.project import Project, build
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows: runs are not serialized there")
 
 
-
-
 def acudeck(root, *args):
     return subprocess.Popen([sys.executable, "-m", "acudeck", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -13,8 +13,6 @@ from acudeck import collection, output, staging
 LINK = "symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place"
 
 
-
-
 def temporaries(root):
     return [p.name for p in root.rglob("*.tmp")]
 
