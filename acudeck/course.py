@@ -6,7 +6,7 @@ so a student who imports both gets no duplicates, and an update to either reache
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Location, Problem, SourceError
@@ -21,21 +21,34 @@ COURSE_DIR = "courses"
 @dataclass
 class Selection:
     deck: str
-    tags: tuple[str, ...]
-    types: tuple[str, ...]
-    ids: tuple[str, ...]
+    tags: frozenset[str]
+    types: frozenset[str]
+    ids: tuple[str, ...]  # in the order written, for messages
     exclude: tuple[str, ...]
     location: Location
+    # As sets: a selection is tried on every card of its deck, and may list 10,000 ids.
+    wanted_ids: frozenset[str] = field(init=False)
+    excluded_ids: frozenset[str] = field(init=False)
 
-    def selects(self, card: CardSource, deck: DeckSource) -> bool:
-        if card.id in self.exclude or (self.ids and card.id not in self.ids):
+    def __post_init__(self) -> None:
+        self.wanted_ids, self.excluded_ids = frozenset(self.ids), frozenset(self.exclude)
+
+    def selects(self, card: CardSource, tag_family: frozenset[str]) -> bool:
+        """`tag_family`: the card's tags (its deck's too) and every tag above them."""
+        if card.id in self.excluded_ids or (self.wanted_ids and card.id not in self.wanted_ids):
             return False
         if self.types and card.type not in self.types:
             return False
-        if not self.tags:
-            return True
-        card_tags = set(deck.tags) | set(card.tags)
-        return any(tag == wanted or tag.startswith(wanted + "::") for tag in card_tags for wanted in self.tags)
+        return not self.tags or not self.tags.isdisjoint(tag_family)
+
+
+def tag_family(card: CardSource, deck: DeckSource) -> frozenset[str]:
+    """The card's tags and their parents: a selection's tag selects its children too (a::b selects a::b::c)."""
+    family = set()
+    for tag in {*deck.tags, *card.tags}:
+        parts = tag.split("::")
+        family.update("::".join(parts[: i + 1]) for i in range(len(parts)))
+    return frozenset(family)
 
 
 @dataclass
@@ -70,8 +83,8 @@ def load_course(path: Path, base: Path) -> CourseSource:
 def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     return Selection(
         deck=entry["deck"],
-        tags=tuple(entry.get("tags", ())),
-        types=tuple(entry.get("types", ())),
+        tags=frozenset(entry.get("tags", ())),
+        types=frozenset(entry.get("types", ())),
         ids=tuple(entry.get("ids", ())),
         exclude=tuple(entry.get("exclude", ())),
         location=doc.at(("select", index)),
@@ -82,16 +95,19 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
     chosen: dict[str, set[str]] = {}
+    families: dict[str, list[tuple[CardSource, frozenset[str]]]] = {}  # per deck, once
     for selection in course.selections:
         deck = decks.get(selection.deck)
         if deck is None:
             problems.append(Problem(selection.location, f"no deck '{selection.deck}' in cards_src/ (decks: {', '.join(decks)})"))
             continue
-        known = {card.id for card in deck.cards}
+        if deck.key not in families:
+            families[deck.key] = [(card, tag_family(card, deck)) for card in deck.cards]
+        known = deck.card_ids()
         for card_id in (*selection.ids, *selection.exclude):
             if card_id not in known:
                 problems.append(Problem(selection.location, f"deck '{deck.key}' has no card '{card_id}'"))
-        picked = {card.id for card in deck.cards if selection.selects(card, deck)}
+        picked = {card.id for card, family in families[deck.key] if selection.selects(card, family)}
         if not picked:
             problems.append(Problem(selection.location, "selects no card"))
         chosen.setdefault(deck.key, set()).update(picked)
@@ -105,7 +121,13 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource]) -> tuple[li
             notes.extend((deck.key, note) for note in card_notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
-                if name in media and media[name].read_bytes() != path.read_bytes():
+                if name in media and media[name] != path and not _same_file(media[name], path):
                     problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
                 media[name] = path
     return notes, media, problems
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    import filecmp
+
+    return filecmp.cmp(a, b, shallow=False)  # in blocks, and only once per pair of files (filecmp keeps the answer)
