@@ -85,7 +85,10 @@ def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
                 source = _card_from(card, checked, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
-    return CardFile.of(display, cards, problems, [note for card in cards for note in card_type(card.type).notes(card, context)])
+    # A file with a problem fails its deck, and must change before the deck builds: its notes (a
+    # compare card's repeat the whole table in each item's note) would never be used.
+    notes = [] if problems else [note for card in cards for note in card_type(card.type).notes(card, context)]
+    return CardFile.of(display, cards, problems, notes)
 
 
 def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDocument | None:

@@ -26,21 +26,34 @@ from .yamlfile import YamlDocument, load_yaml
 @dataclass
 class Selection:
     deck: str
-    tags: tuple[str, ...]
-    types: tuple[str, ...]
-    ids: tuple[str, ...]
+    tags: frozenset[str]
+    types: frozenset[str]
+    ids: tuple[str, ...]  # in the order written, for messages
     exclude: tuple[str, ...]
     location: Location
+    # As sets: a selection is tried on every card of its deck, and may list 10,000 ids.
+    wanted_ids: frozenset[str] = field(init=False)
+    excluded_ids: frozenset[str] = field(init=False)
 
-    def selects(self, card: CardSource, deck: DeckSource) -> bool:
-        if card.id in self.exclude or (self.ids and card.id not in self.ids):
+    def __post_init__(self) -> None:
+        self.wanted_ids, self.excluded_ids = frozenset(self.ids), frozenset(self.exclude)
+
+    def selects(self, card: CardSource, tag_family: frozenset[str]) -> bool:
+        """`tag_family`: the card's tags (its deck's too) and every tag above them."""
+        if card.id in self.excluded_ids or (self.wanted_ids and card.id not in self.wanted_ids):
             return False
         if self.types and card.type not in self.types:
             return False
-        if not self.tags:
-            return True
-        card_tags = set(deck.tags) | set(card.tags)
-        return any(tag == wanted or tag.startswith(wanted + "::") for tag in card_tags for wanted in self.tags)
+        return not self.tags or not self.tags.isdisjoint(tag_family)
+
+
+def tag_family(card: CardSource, deck: DeckSource) -> frozenset[str]:
+    """The card's tags and their parents: a selection's tag selects its children too (a::b selects a::b::c)."""
+    family: set[str] = set()
+    for tag in {*deck.tags, *card.tags}:
+        parts = tag.split("::")
+        family.update("::".join(parts[: i + 1]) for i in range(len(parts)))
+    return frozenset(family)
 
 
 @dataclass
@@ -82,8 +95,8 @@ def load_course(path: Path, base: Path) -> CourseSource:
 def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     return Selection(
         deck=entry["deck"],
-        tags=tuple(entry.get("tags", ())),
-        types=tuple(entry.get("types", ())),
+        tags=frozenset(entry.get("tags", ())),
+        types=frozenset(entry.get("types", ())),
         ids=tuple(entry.get("ids", ())),
         exclude=tuple(entry.get("exclude", ())),
         location=doc.at(("select", index)),
@@ -94,16 +107,19 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
     chosen: dict[str, set[str]] = {}
+    families: dict[str, list[tuple[CardSource, frozenset[str]]]] = {}  # per deck, once
     for selection in course.selections:
         deck = decks.get(selection.deck)
         if deck is None:
             problems.append(Problem(selection.location, f"no deck '{selection.deck}' in {SRC_DIR}/ (decks: {', '.join(decks)})"))
             continue
-        known = {card.id for card in deck.cards}
+        if deck.key not in families:
+            families[deck.key] = [(card, tag_family(card, deck)) for card in deck.cards]
+        known = deck.card_ids()
         for card_id in (*selection.ids, *selection.exclude):
             if card_id not in known:
                 problems.append(Problem(selection.location, f"deck '{deck.key}' has no card '{card_id}'"))
-        picked = {card.id for card in deck.cards if selection.selects(card, deck)}
+        picked = {card.id for card, family in families[deck.key] if selection.selects(card, family)}
         if not picked:
             problems.append(Problem(selection.location, "selects no card"))
         chosen.setdefault(deck.key, set()).update(picked)

@@ -245,8 +245,8 @@ def _explain(error, doc: YamlDocument, prefix: tuple = ()) -> Iterator[Problem]:
         yield Problem(where, f"{what} lists the same value twice")
     elif keyword == "propertyNames":
         yield Problem(where, f"{what} has an empty or overlong key")
-    else:
-        yield Problem(where, f"{what}: {error.message}")
+    else:  # jsonschema's own words, which quote the value: kept short
+        yield Problem(where, f"{what}: {one_line(error.message, 200)}")
 
 
 def one_line(text: str, limit: int = 60) -> str:

@@ -360,3 +360,28 @@ def test_a_quote_that_is_not_in_the_reading_is_named_on_one_line(project, tmp_pa
     result = run(project, "check", "--source-text", str(reading))
     first = result.stderr.splitlines()[0]
     assert first == "cards_src/sample/cards.yaml:6:13: card 'q-basic': source quote not found in reading.txt: 'not\\nin the reading, used primarily for the man...'"
+
+
+# --- work that is never used is not done ---------------------------------------------------------
+
+
+def test_a_card_file_with_a_problem_keeps_its_cards_but_makes_no_notes():
+    from acudeck.cardfile import read_card_file
+    from acudeck.notes import NoteContext
+
+    table = "{" + ", ".join(f"item {i}: '{'v' * 900} {i}'" for i in range(12)) + "}"
+    raw = f"cards:\n  - {{id: a, type: compare, aspect: What?, items: {table}}}\n  - {{id: b, type: basic, front: Q?}}\n".encode()
+    found = read_card_file(raw, "x.yaml", NoteContext("d", (), {}))
+    assert [str(p) for p in found.problems] == ["x.yaml:3:5: missing key 'back': a basic card needs it"]
+    assert found.ids == ("a",) and found.notes == []  # the compare card's 12 notes, each with the whole table, are not made
+    assert len(read_card_file(raw.split(b"\n  - {id: b")[0] + b"\n", "x.yaml", NoteContext("d", (), {})).notes) == 12
+
+
+def test_a_course_tag_selects_its_children_and_only_them():
+    from acudeck.course import tag_family
+    from acudeck.source import CardSource, DeckSource
+
+    card = CardSource("a", "basic", {}, {}, "", "", ("x::y::z", "w"), (), None, "c.yaml", {"": (1, 1)})
+    deck = DeckSource("d", "D", "", ("deck",), {}, {}, Path("d"), Location("d"))
+    assert tag_family(card, deck) == {"x", "x::y", "x::y::z", "w", "deck"}
+    assert "x::yz" not in tag_family(card, deck) and "x::y::z::q" not in tag_family(card, deck)
