@@ -27,27 +27,6 @@ class ProblemsFound(click.ClickException):
         click.echo("\n".join(map(str, capped(self.problems))), err=True)
 
 
-def _project(ctx: click.Context, no_cache: bool = False, jobs: int = 0, sources=None):
-    from .project import Project
-
-    progress = _progress_line if ctx.obj["progress"] else None
-    digests = sources.files if sources else {}
-    return Project(ctx.obj["root"], progress=progress, use_cache=_use_cache(ctx, no_cache), jobs=jobs, source_digests=digests)
-
-
-def _use_cache(ctx: click.Context, no_cache: bool) -> bool:
-    """False with `--no-cache`, and (with a warning, once) when .acudeck-cache/ is a link or holds one."""
-    if no_cache:
-        return False
-    from . import cache
-
-    problem = cache.unusable(ctx.obj["root"])
-    if problem and not ctx.obj.get("cache_warned"):
-        click.echo(str(problem), err=True)
-        ctx.obj["cache_warned"] = True
-    return problem is None
-
-
 def _progress_line(label: str, done: int, total: int) -> None:
     """One self-overwriting line on a terminal's stderr; the report lines stay parseable on stdout."""
     end = "\n" if done == total else ""
@@ -142,31 +121,10 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
     Example:
       python build.py build needling
     """
-    from . import cache, project
-    from .notes import card_count
+    from . import commands
 
-    root = ctx.obj["root"]
     _lock(ctx)
-    no_cache = not _use_cache(ctx, no_cache)
-    sources = None if no_cache else cache.source_digest(root)
-    if sources and _replay(root, "build", cache.fingerprint(root, "build", sources, *keys)):
-        return
-    results = _run(lambda: project.build(_project(ctx, no_cache, jobs, sources), keys))
-    stdout, stderr, replay = [], [], []
-    for result in results:
-        counts = f"{len(result.notes)} notes, {card_count(result.notes)} cards"
-        stamped = result.stamped
-        changes = f" ({len(stamped.added)} added, {len(stamped.changed)} changed, {len(stamped.removed)} removed)" if stamped else ""
-        state = "written" if result.written else "unchanged"
-        stdout.append(f"{_rel(result.path, root)}: {state}: {counts}{changes}")
-        replay.append(f"{_rel(result.path, root)}: unchanged: {counts}{' (0 added, 0 changed, 0 removed)' if stamped else ''}")
-        stderr += [str(warning) for warning in result.warnings]
-    for line in stdout:
-        click.echo(line)
-    for line in stderr:
-        click.echo(line, err=True)
-    if sources:
-        cache.store(root, "build", cache.fingerprint(root, "build", sources, *keys), replay, stderr)
+    _print(_run(lambda: commands.build(_command_run(ctx, no_cache, jobs), keys)))
 
 
 @cli.command()
@@ -190,35 +148,23 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
       python build.py check
       python build.py check --source-text reading.txt
     """
-    from . import cache, project
+    from . import commands
 
-    root = ctx.obj["root"]
     _lock(ctx)
-    quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
-    no_cache = not _use_cache(ctx, no_cache)
-    sources = None if no_cache else cache.source_digest(root)
-    key = cache.fingerprint(root, "check", sources, *keys, *quote_key) if sources else None
-    if sources and _replay(root, "check", key):
-        return
-    problems = _run(lambda: project.check(_project(ctx, no_cache, jobs, sources), keys, source_text))
-    if problems:
-        raise ProblemsFound(problems)
-    click.echo("ok", err=True)
-    if sources:
-        cache.store(root, "check", key, [], ["ok"])
+    _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text)))
 
 
-def _replay(root: Path, command: str, key: str) -> bool:
-    from . import cache
+def _command_run(ctx: click.Context, no_cache: bool, jobs: int = 0):
+    from .commands import Run
 
-    hit = cache.lookup(root, command, key)
-    if hit is None:
-        return False
-    for line in hit["stdout"]:
+    return Run(ctx.obj["root"], use_cache=not no_cache, jobs=jobs, progress=_progress_line if ctx.obj["progress"] else None)
+
+
+def _print(report) -> None:
+    for line in report.stdout:
         click.echo(line)
-    for line in hit["stderr"]:
+    for line in report.stderr:
         click.echo(line, err=True)
-    return True
 
 
 @cli.command()
@@ -237,14 +183,12 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
       python build.py export --format csv -o needling.csv needling
       python build.py export --format markdown > study-sheet.md
     """
-    from . import export as exporting
-    from . import project
+    from . import commands
     from .output import write_atomically
 
     _lock(ctx)
-    plan = _run(lambda: project.plan_project(_project(ctx, no_cache), keys))
-    decks = [deck_plan.deck for deck_plan in plan.decks]
-    text = exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)
+    text, report = _run(lambda: commands.export(_command_run(ctx, no_cache), keys, fmt))
+    _print(report)
     if output:
         _run(lambda: write_atomically(output, text))
     else:
@@ -265,19 +209,10 @@ def preview(ctx: click.Context, keys: tuple[str, ...], output: Path | None, no_c
       python build.py preview
       python build.py preview needling -o /tmp/preview
     """
-    from . import project
-    from .output import output_folder, preview_folder, preview_page
-    from .preview import left_out_reason, write_preview
+    from . import commands
 
-    root = ctx.obj["root"]
     _lock(ctx)
-    _run(lambda: output_folder(output) if output else preview_folder(root))  # before the build: a mistake shows at once
-    results = _run(lambda: project.build(_project(ctx, no_cache), keys))
-    for result in results:
-        name = f"{result.path.stem}.html"
-        page = output / name if output else _run(lambda name=name: preview_page(root, name))
-        shown, left_out = _run(lambda result=result, page=page: write_preview(result.path, result.deck_name, page))
-        click.echo(f"{_rel(page, root)}: {shown} cards" + (f" ({left_out} more not shown: {left_out_reason()})" if left_out else ""))
+    _print(_run(lambda: commands.preview(_command_run(ctx, no_cache), keys, output)))
 
 
 @cli.command()
@@ -307,6 +242,25 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
     _run(lambda: write_atomically(target, page))
     click.echo(text, nl=False)
     click.echo(f"rendered: {_rel(target, root)}", err=True)
+
+
+@cli.command()
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path), help="Write them into this folder [default: acudeck/schema/ beside the code].")
+def schema(folder: Path | None) -> None:
+    """Write the JSON Schemas of the source format (card, deck and course files), generated from the
+    card types, for the build and for editors.
+
+    \b
+    Examples:
+      python build.py schema
+      python build.py schema --write schemas/
+    """
+    from .schema import SCHEMA_FOLDER, write_schemas
+
+    target = folder or SCHEMA_FOLDER
+    written = _run(lambda: write_schemas(target))
+    for path, changed in written:
+        click.echo(f"{_rel(path, Path.cwd())}: {'written' if changed else 'unchanged'}")
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -373,4 +327,4 @@ class _ClosedStream(io.RawIOBase):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

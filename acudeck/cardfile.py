@@ -10,45 +10,14 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import mathjax, text
+from .card import CardSource
+from .cardtypes import card_type
 from .errors import Location, Problem, SourceError
-from .format import card_fields, schema_errors
-from .notes import NoteContext, NoteSource, card_notes, quotes_html
+from .format import schema_errors
+from .notes import NoteContext, NoteSource, quotes_html
 from .yamlfile import YamlDocument, decode_text, parse_yaml
-
-Position = tuple[int, int]  # (line, col) in the card's file
-
-
-@dataclass(slots=True)
-class CardSource:
-    """One card as written, with its Markdown already rendered to safe HTML."""
-
-    id: str
-    type: str
-    fields: dict[str, object]  # the type's own fields as written; `items` stays a mapping
-    html: dict[str, object]  # the same fields rendered; `items` maps item to rendered value
-    extra: str  # rendered, "" when absent
-    extra_text: str  # as written
-    tags: tuple[str, ...]
-    sources: tuple[str, ...]  # verbatim quotes from the reading
-    reference: str | None
-    path: str  # the file, as shown in messages
-    positions: dict[str, Position]  # "" -> the card itself; each key -> its value
-    image_refs: tuple[tuple[str, int, int], ...] = ()  # (file name, line, col), checked against media/ per deck
-
-    @property
-    def location(self) -> Location:
-        return Location(self.path, *self.positions[""])
-
-    @property
-    def field_locations(self) -> dict[str, Location]:
-        return {key: Location(self.path, *at) for key, at in self.positions.items() if key}
-
-    @property
-    def images(self) -> list[tuple[str, Location]]:
-        return [(name, Location(self.path, line, col)) for name, line, col in self.image_refs]
 
 
 class CardFile:
@@ -73,8 +42,8 @@ class CardFile:
 
     @classmethod
     def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource]) -> CardFile:
-        prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_prompts(card)]
-        images = [(i, *ref) for i, card in enumerate(cards) for ref in card.image_refs]
+        prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_type(card.type).prompts(card)]
+        images = [(i, *ref) for i, card in enumerate(cards) for ref in _media_refs(card)]
         return cls(path, problems, notes, [card.id for card in cards], prompts, images, cards)
 
     @property
@@ -94,22 +63,10 @@ class CardFile:
         return isinstance(other, CardFile) and self._compared() == other._compared()
 
 
-def card_prompts(card: CardSource) -> list[tuple[str, str]]:
-    """What each of the card's questions shows, as (description, the text a student compares)."""
-    h = card.html
-    if card.type == "basic":
-        return [("front", text.comparable(h["front"]))]
-    if card.type == "reversed":
-        return [("front", text.comparable(h["front"])), ("back", text.comparable(h["back"]))]
-    if card.type == "cloze":
-        return [("text", text.comparable(h["text"]))]
-    if card.type == "point":
-        return [("point", text.comparable(h["point"])), ("muscle", text.comparable(h["muscle"]))]
-    aspect = text.comparable(h["aspect"])
-    found = []
-    for item, value in h["items"].items():
-        found += [(f"item '{item}'", f"{aspect}\x1f{text.comparable(text.plain(item))}"), (f"value of '{item}'", f"{aspect}\x1f{text.comparable(value)}")]
-    return found
+def _media_refs(card: CardSource) -> list[tuple[str, int, int]]:
+    """The images of the card's Markdown, then the media its type uses, at the card's place."""
+    line, col = card.positions[""]
+    return [*card.image_refs, *((name, line, col) for name in card_type(card.type).media(card))]
 
 
 def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
@@ -120,17 +77,17 @@ def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
         doc = parse_yaml(decode_text(raw, display), display)
     except SourceError as exc:
         return CardFile.of(display, [], list(exc.problems), [])
-    doc = validated(doc, "cards", problems)
+    checked = validated(doc, "cards", problems)
     cards = []
-    if doc is not None:
-        for index, card in enumerate(doc.data.get("cards") or []):
+    if checked is not None:
+        for index, card in enumerate(checked.data.get("cards") or []):
             if card is not None:  # None: broke the schema, already reported
-                source = _card_from(card, doc, ("cards", index), problems)
+                source = _card_from(card, checked, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
     # A file with a problem fails its deck, and must change before the deck builds: its notes (a
     # compare card's repeat the whole table in each item's note) would never be used.
-    notes = [] if problems else [note for card in cards for note in card_notes(card, context)]
+    notes = [] if problems else [note for card in cards for note in card_type(card.type).notes(card, context)]
     return CardFile.of(display, cards, problems, notes)
 
 
@@ -176,33 +133,28 @@ def check_verbatim(value: str, where: Location, problems: list[Problem]) -> None
 
 
 def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Problem]) -> CardSource | None:
-    card_type = card["type"]
+    kind = card_type(card["type"])
     before = len(problems)
     positions = {key: doc.values.get(trail + (key,), doc.values[trail]) for key in card}
     positions[""] = doc.values[trail]
     images: list = []
     html: dict[str, object] = {}
-    names = card_fields(card_type)
-    for name in names:
-        value = card[name]
-        if name == "items":
-            html[name] = _render_items(value, doc, trail + (name,), problems, images)
+    for field in kind.FIELDS:
+        value = card[field.name]
+        if field.kind == "items":
+            html[field.name] = _render_items(value, doc, trail + (field.name,), problems, images)
+        elif field.kind == "data":
+            html[field.name] = value
         else:
-            html[name] = _render_shown(f"'{name}'", value, Location(doc.path, *positions[name]), problems, images, doc)
-    if card_type == "cloze":
-        _check_cloze(card["text"], str(html["text"]), Location(doc.path, *positions["text"]), problems)
-        _check_cloze_visible(card["text"], str(html["text"]), Location(doc.path, *positions["text"]), problems)
-        problems.extend(Problem(Location(doc.path, *positions["text"]), message) for message in mathjax.cloze_problems(str(html["text"])))
+            html[field.name] = _render_shown(f"'{field.name}'", value, Location(doc.path, *positions[field.name]), problems, images, doc)
     extra = _render_shown("'extra'", card["extra"], Location(doc.path, *positions["extra"]), problems, images, doc) if "extra" in card else ""
     _check_quotes(_quotes(card.get("source")), doc, trail + ("source",), problems)
     if "reference" in card:
         check_verbatim(card["reference"], doc.at(trail + ("reference",)), problems)
-    if len(problems) > before:
-        return None
-    return CardSource(
+    source = CardSource(
         id=card["id"],
-        type=card_type,
-        fields={name: card[name] for name in names},
+        type=card["type"],
+        fields={field.name: card[field.name] for field in kind.FIELDS},
         html=html,
         extra=extra,
         extra_text=card.get("extra", ""),
@@ -213,6 +165,8 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
         positions=positions,
         image_refs=tuple(images),
     )
+    problems += kind.check(source, lambda inner: doc.at(trail + inner))
+    return None if len(problems) > before else source
 
 
 def _render_shown(label: str, value: str, where: Location, problems: list[Problem], images: list, doc: YamlDocument) -> str:
@@ -224,22 +178,13 @@ def _render_shown(label: str, value: str, where: Location, problems: list[Proble
 
 
 def _render_items(items: dict, doc: YamlDocument, trail: tuple, problems: list[Problem], images: list) -> dict[str, str]:
-    """A compare card's items: names shown as written, values rendered; no two values alike."""
+    """An items field: names shown as written, values rendered."""
     rendered: dict[str, str] = {}
-    seen: dict[str, str] = {}
     for item, value in items.items():
-        where = doc.at(trail + (item,))
         check_verbatim(item, doc.key_at(trail + (item,)), problems)
         if not text.shows_something(text.plain(item)):
             problems.append(Problem(doc.key_at(trail + (item,)), f"item '{text.shown(item)}' shows nothing: it has no visible text"))
-        rendered[item] = _render_shown(f"the value of '{item}'", value, where, problems, images, doc)
-        key = text.comparable(rendered[item])
-        if not key:
-            continue  # shows nothing, reported above
-        if key in seen:
-            problems.append(Problem(where, f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
-        else:
-            seen[key] = item
+        rendered[item] = _render_shown(f"the value of '{item}'", value, doc.at(trail + (item,)), problems, images, doc)
     return rendered
 
 
@@ -256,30 +201,6 @@ def _quotes(value: str | list | None) -> tuple[str, ...]:
     if value is None:
         return ()
     return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _check_cloze(value: str, rendered: str, where: Location, problems: list[Problem]) -> None:
-    """The deletions as written and as Anki sees them once rendered (`&#123;{c5::` is one there)."""
-    numbers = sorted({*text.cloze_numbers(value), *text.cloze_numbers(rendered)})
-    if not numbers:
-        problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
-    elif numbers[-1] > text.MAX_CLOZE:
-        highest = f"c{numbers[-1]}" if numbers[-1] < text._HUGE else "one of ten digits or more"
-        problems.append(Problem(where, f"cloze numbers go from c1 to c{text.MAX_CLOZE}; this text has {highest}"))
-    elif numbers != list(range(1, len(numbers) + 1)):
-        present = set(numbers)
-        missing = [f"c{n}" for n in range(1, numbers[-1] + 1) if n not in present]  # at most MAX_CLOZE
-        gap = (", ".join(missing) if len(missing) <= 4 else f"{', '.join(missing[:3])} and {len(missing) - 3} more") or "c1"
-        problems.append(Problem(where, f"cloze numbers must run c1, c2, ... without gaps; missing {gap}"))
-
-
-def _check_cloze_visible(value: str, field_html: str, where: Location, problems: list[Problem]) -> None:
-    """A deletion inside a link target or an image's alt text is no deletion the student sees."""
-    hidden = sorted(set(text.cloze_numbers(value)) - set(text.cloze_numbers(text.visible_text(field_html))))
-    if hidden:
-        numbers = ", ".join(f"c{n}" for n in hidden)
-        which = f"deletion {numbers} is" if len(hidden) == 1 else f"deletions {numbers} are"
-        problems.append(Problem(where, f"cloze {which} only inside a link target or an image; every deletion must be in the text the student sees"))
 
 
 # --------------------------------------------------------------------------- the cached form

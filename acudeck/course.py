@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .card import CardSource
 from .cardfile import render_field
+from .cardtypes import card_type
 from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .format import validate
-from .inputs import COURSE_DIR, course_files
-from .notes import NoteSource, card_notes
+from .inputs import COURSE_DIR, SRC_DIR, course_files
+from .notes import NoteSource
 from .safefs import digest_source
-from .source import CardSource, DeckSource, display_path, packed_name
+from .source import DeckSource, display_path, packed_name
 from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
 
@@ -47,7 +49,7 @@ class Selection:
 
 def tag_family(card: CardSource, deck: DeckSource) -> frozenset[str]:
     """The card's tags and their parents: a selection's tag selects its children too (a::b selects a::b::c)."""
-    family = set()
+    family: set[str] = set()
     for tag in {*deck.tags, *card.tags}:
         parts = tag.split("::")
         family.update("::".join(parts[: i + 1]) for i in range(len(parts)))
@@ -109,7 +111,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
     for selection in course.selections:
         deck = decks.get(selection.deck)
         if deck is None:
-            problems.append(Problem(selection.location, f"no deck '{selection.deck}' in cards_src/ (decks: {', '.join(decks)})"))
+            problems.append(Problem(selection.location, f"no deck '{selection.deck}' in {SRC_DIR}/ (decks: {', '.join(decks)})"))
             continue
         if deck.key not in families:
             families[deck.key] = [(card, tag_family(card, deck)) for card in deck.cards]
@@ -128,7 +130,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
         for card in deck.cards:
             if card.id not in ids:
                 continue
-            notes.extend((deck.key, note) for note in card_notes(card, deck.note_context()))
+            notes.extend((deck.key, note) for note in card_type(card.type).notes(card, deck.note_context()))
             for name, where in card.images:
                 path = deck.media[name]
                 if name in media and media[name] != path and not _same_content(media[name], path, base, problems):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError, SourceError, WriteError
+from .inputs import COURSE_DIR, OUT_DIR, PREVIEW_DIR, SRC_DIR
 from .lock import project_lock
 from .notes import NoteSource
 from .source import display_path, find_decks, load_deck
@@ -88,7 +89,7 @@ def _git(root: Path, rev: str, *args: str) -> bytes:
 def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
     """deck key -> (deck name, notes, retired ids)."""
     decks = {}
-    for folder in find_decks(root / "cards_src"):
+    for folder in find_decks(root / SRC_DIR):
         deck = load_deck(folder, root)
         decks[deck.key] = (deck.name, deck.notes, set(deck.retired))
     return decks
@@ -138,16 +139,17 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
     """Every added, changed and removed card, rendered by Anki before and after."""
     from . import preview
     from .notetypes import CSS
-    from .preview import left_out_reason, render_package
+    from .preview import RenderedCard, left_out_reason, render_package
 
     wanted = {
         "before": {note.guid for d in diffs for note in (*d.removed, *(old for old, _ in d.changed))},
         "after": {note.guid for d in diffs for note in (*d.added, *(new for _, new in d.changed))},
     }
-    rendered, left_out = {}, 0
+    rendered: dict[tuple[str, str], list[RenderedCard]] = {}
+    left_out = 0
     for label, root in (("before", base), ("after", head)):
         for d in diffs:
-            apkg = root / "decks" / f"{d.key}.apkg"  # the deck's own package, just built (a course's would repeat its cards)
+            apkg = root / OUT_DIR / f"{d.key}.apkg"  # the deck's own package, just built (a course's would repeat its cards)
             if apkg.is_file() and not apkg.is_symlink():
                 cards, skipped = render_package(apkg, wanted[label], preview.MAX_PAGE_CHARS // 2)
                 left_out += skipped
@@ -158,6 +160,7 @@ def diff_page(diffs: list[DeckDiff], base_rev: str, base: Path, head: Path) -> s
         for kind, pairs in (("added", [(None, n) for n in d.added]), ("changed", d.changed), ("removed", [(n, None) for n in d.removed])):
             for old, new in pairs:
                 note = new or old
+                assert note is not None
                 before = rendered.get(("before", note.guid), []) if old else []
                 after = rendered.get(("after", note.guid), []) if new else []
                 rows = "".join(
@@ -185,7 +188,7 @@ def prepare_trees(root: Path, rev: str, work: Path, now: int) -> tuple[Path, Pat
 def _build_tree(tree: Path, now: int) -> None:
     from .project import Project, build
 
-    if (tree / "cards_src").is_dir():
+    if (tree / SRC_DIR).is_dir():
         with project_lock(tree):  # which refuses a decks/ that is a link, as in the project itself
             build(Project(tree), now=now)
 
@@ -195,13 +198,13 @@ def copy_working_tree(root: Path, head: Path) -> None:
     what they point at would bring outside files in): loading the copy refuses them as loading the
     project does."""
     head.mkdir()
-    for name in ("cards_src", "courses", "decks"):
+    for name in (SRC_DIR, COURSE_DIR, OUT_DIR):
         source, copy = root / name, head / name
         try:
             if source.is_symlink():
                 os.symlink(os.readlink(source), copy)
             elif source.is_dir():
-                ignore = shutil.ignore_patterns("preview", ".*.tmp") if name == "decks" else None
+                ignore = shutil.ignore_patterns(PREVIEW_DIR, ".*.tmp") if name == OUT_DIR else None
                 shutil.copytree(source, copy, symlinks=True, ignore=ignore, copy_function=functools.partial(_copy_file, root=root))
         except shutil.Error as exc:  # the files that could not be copied: name the first
             path, _, reason = exc.args[0][0]

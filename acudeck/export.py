@@ -6,21 +6,10 @@ import csv
 import io
 import re
 
-from .source import CardSource, DeckSource
+from .cardtypes import card_type
+from .source import DeckSource
 
 CSV_COLUMNS = ("deck", "id", "type", "front", "back", "extra", "tags", "source")
-
-
-def question_answer(card: CardSource) -> list[tuple[str, str]]:
-    """The card's front and back as written (Markdown); a compare card gives one pair per item."""
-    f = card.fields
-    if card.type in ("basic", "reversed"):
-        return [(f["front"], f["back"])]
-    if card.type == "cloze":
-        return [(f["text"], f["text"])]
-    if card.type == "point":
-        return [(f["point"], f["muscle"])]
-    return [(f"{f['aspect']}: {item}", value) for item, value in f["items"].items()]
 
 
 def export_csv(decks: list[DeckSource]) -> str:
@@ -33,7 +22,7 @@ def export_csv(decks: list[DeckSource]) -> str:
     for deck in decks:
         for card in deck.cards:
             tags = " ".join(sorted(set(deck.tags) | set(card.tags)))
-            for front, back in question_answer(card):
+            for front, back in card_type(card.type).export_rows(card):
                 row = [_inert_cell(cell) for cell in (deck.name, card.id, card.type, front, back, card.extra_text, tags, " / ".join(card.sources))]
                 (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
@@ -58,7 +47,7 @@ def export_markdown(decks: list[DeckSource]) -> str:
             by = f", {_no_html(deck.reading['author'])}" if deck.reading.get("author") else ""
             lines += [f"From *{_no_html(deck.reading['title'])}*{by}.", ""]
         for card in deck.cards:
-            lines += _markdown_card(card)
+            lines += [_no_html(line) for line in card_type(card.type).study_sheet(card)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -68,19 +57,3 @@ def _no_html(text: str) -> str:
 
 # What CommonMark reads as raw HTML or an autolink starts with '<' and a letter, '/', '!' or '?'.
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-
-
-def _markdown_card(card: CardSource) -> list[str]:
-    f = {name: _no_html(value) if isinstance(value, str) else {_no_html(k): _no_html(v) for k, v in value.items()} for name, value in card.fields.items()}
-    if card.type == "compare":
-        rows = [f"**{f['aspect']}**", "", "| | |", "|---|---|"]
-        rows += [f"| {item} | {value} |" for item, value in f["items"].items()]
-        return [*rows, ""]
-    if card.type == "cloze":
-        text = _CLOZE.sub(lambda m: f"**{m.group(1)}**", f["text"])
-        return [f"- {text}", ""]
-    front, back = map(_no_html, question_answer(card)[0])
-    return [f"- **{front}** — {back}", ""]
-
-
-_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.S)

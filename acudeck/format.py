@@ -1,7 +1,4 @@
-"""The source format: the JSON Schemas in `schema/` define it, and this module checks files against them.
-
-The schemas are the one definition of what a deck file and a card file may hold; editors read the
-same files (see the `yaml-language-server` line at the top of each source file).
+"""Checking source files against the JSON Schemas of the format (`acudeck.schema` defines them).
 
 Two validators read the same schema files: fastjsonschema compiles them into Python code and accepts a
 valid file quickly; only a file it rejects goes to jsonschema, whose errors carry the paths and keywords
@@ -10,24 +7,23 @@ that we turn into located messages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from types import CodeType
 from typing import Any
 
+from .cardtypes import CARD_TYPES
 from .errors import Problem
+from .schema import generated
 from .yamlfile import YamlDocument
-
-CARD_TYPES = ("basic", "reversed", "cloze", "point", "compare")
 
 
 @cache
 def load_schema(name: str) -> dict:
-    """`name` is 'cards' or 'deck'."""
-    return json.loads(resources.files("acudeck.schema").joinpath(f"{name}.schema.json").read_text("utf-8"))
+    """`name` is 'cards', 'deck' or 'course': the schema as acudeck.schema defines it (the committed
+    files are what `build.py schema` writes from the same definition, for editors)."""
+    return generated()[name]
 
 
 @cache
@@ -105,12 +101,6 @@ def as_draft7(schema: Any) -> Any:
     if isinstance(schema.get("pattern"), str):
         schema["pattern"] = re.sub(r"(?<!\\)\$", lambda _: r"(?=\n?\Z)", schema["pattern"])
     return schema
-
-
-def card_fields(card_type: str) -> tuple[str, ...]:
-    """The type's own fields, in the order the note type stores them (`id` and `type` left out)."""
-    required = load_schema("cards")["$defs"][card_type]["required"]
-    return tuple(key for key in required if key not in ("id", "type"))
 
 
 def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:
@@ -226,7 +216,7 @@ def _explain(error, doc: YamlDocument, prefix: tuple = ()) -> Iterator[Problem]:
     elif keyword == "type":
         expected = error.validator_value
         choices = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(choice, choice) for choice in choices)
+        words = " or ".join(_TYPE_WORDS.get(str(choice), str(choice)) for choice in choices)
         hint = " (put it in quotes)" if "string" in choices and not isinstance(value, (list, dict)) else ""
         yield Problem(where, f"{what} must be {words}, not {_describe(value)}{hint}")
     elif keyword == "enum" and trail[-1:] == ("type",):

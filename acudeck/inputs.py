@@ -30,6 +30,7 @@ COURSE_DIR = "courses"
 OUT_DIR = "decks"
 DECK_FILE = "deck.yaml"
 MEDIA_DIR = "media"
+PREVIEW_DIR = "preview"  # under decks/: pages, not packages
 SOURCE_SUFFIX = ".yaml"
 _LOOKALIKE_SUFFIXES = (".yaml", ".yml")  # compared in lowercase
 
@@ -133,7 +134,7 @@ def list_outputs(root: Path) -> Outputs:
     while stack:
         entry, prefix, ignored = stack.pop()
         rel = prefix + entry.name
-        ignored = ignored or entry.name.startswith(".") or entry.name == "preview"
+        ignored = ignored or entry.name.startswith(".") or entry.name == PREVIEW_DIR
         if entry.is_symlink():
             problems.append(_problem(Path(entry.path), root, SYMLINK))
         elif entry.is_dir(follow_symlinks=False):

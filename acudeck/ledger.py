@@ -14,17 +14,18 @@ import marshal
 import operator
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BuildError, Location, Problem, SourceError
-from .notes import NoteSource
-from .notetypes import SPECS, content_fingerprint, schema_fingerprint
+from .notetypes import NoteTypeSpec, content_fingerprint, schema_fingerprint
 from .safefs import FileTooLarge, read_limited, read_problem
 
 if TYPE_CHECKING:
     from .cache import FileCache
+    from .notes import NoteSource
 
 FORMAT = 1
 _quote = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
@@ -151,8 +152,10 @@ def _mapping(pairs: list[tuple[str, object]]) -> dict:
     found = dict(pairs)
     if len(found) != len(pairs):
         seen: set[str] = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise Unreadable(f"key '{_shown(twice)}' appears twice in one mapping")
+        for key, _ in pairs:
+            if key in seen:
+                raise Unreadable(f"key '{_shown(key)}' appears twice in one mapping")
+            seen.add(key)
     return found
 
 
@@ -286,8 +289,16 @@ class Stamped:
         return max([*self.mods.values(), *self.notetype_mods.values(), 0])
 
 
-def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
-    """Give every note a mod: the ledger's while its content is unchanged, else a newer one."""
+def note_digest(model_id: int, fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
+    """A note's content hash: everything it carries into a collection besides its mod. A note
+    whose digest differs from its ledger entry has changed, and gets a newer mod."""
+    parts = (str(model_id), *fields, " ".join(tags), "")
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec]) -> Stamped:
+    """Give every note a mod: the ledger's while its content is unchanged, else a newer one.
+    `note_types`: each card type's note type (cardtypes.NOTE_TYPES)."""
     keys = [note.key for note in notes]
     hashes = dict(zip(keys, [note.digest for note in notes], strict=True))
     # Set operations on the whole ledger instead of a loop over every note: a rebuild usually changes a few.
@@ -306,7 +317,7 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int) -> Stamped:
             mods[key] = now
     new = Ledger(hashes, mods)
     for card_type in sorted({note.card_type for note in notes}):
-        spec = SPECS[card_type]
+        spec = note_types[card_type]
         mid = str(spec.model_id)
         digest, schema = content_fingerprint(spec), schema_fingerprint(spec)
         entry = old.notetypes.get(mid)

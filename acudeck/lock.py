@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import BuildError, Location, Problem, SourceError
+from .inputs import OUT_DIR
 from .safefs import SYMLINK
 
 try:
@@ -21,7 +22,6 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-OUT_DIR = "decks"
 WAITING = "waiting for another acudeck run in this project to finish..."
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, NamedTuple
 
 import genanki
 
-from .notetypes import SPECS, card_ords
+from .ledger import note_digest
 from .text import plain
 
 if TYPE_CHECKING:
-    from .cardfile import CardSource
+    from .card import CardSource
 
 
 FIELD_SEPARATOR = "\x1f"  # how Anki joins a note's fields; the YAML reader refuses it in text
@@ -46,12 +45,10 @@ class NoteSource(NamedTuple):
         return self.digest
 
 
-def make_note(key: str, guid: str, card_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> NoteSource:
+def make_note(key: str, guid: str, card_type: str, model_id: int, fields: tuple[str, ...], tags: tuple[str, ...], ords: tuple[int, ...]) -> NoteSource:
     if any(FIELD_SEPARATOR in field for field in fields):  # it would shift the note's fields in Anki
         raise ValueError(f"note {key}: a field holds U+001F, which separates fields in Anki")
-    parts = (str(SPECS[card_type].model_id), *fields, " ".join(tags), "")
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
-    return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields).encode("utf-8"), tags, digest, card_ords(card_type)(fields))
+    return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields).encode("utf-8"), tags, note_digest(model_id, fields, tags), ords)
 
 
 class NoteContext(NamedTuple):
@@ -68,32 +65,6 @@ class NoteContext(NamedTuple):
 def note_guid(deck_key: str, note_key: str) -> str:
     """Derived from identity only, never from text, so that an edit updates the note in place."""
     return genanki.guid_for("acudeck", deck_key, note_key)
-
-
-def card_notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
-    deck_key = context.deck_key
-    tags = tuple(sorted(set(context.tags) | set(card.tags)))
-    source = source_html(card, context.reading)
-    h = card.html
-    if card.type == "compare":
-        notes = []
-        for item, value in h["items"].items():
-            note_key = f"{card.id}/{item}"
-            table = compare_table(h["items"], item)
-            fields = (h["aspect"], plain(item), value, table, card.extra, source)
-            notes.append(make_note(note_key, note_guid(deck_key, note_key), card.type, fields, tags))
-        return notes
-    own = {"basic": ("front", "back"), "reversed": ("front", "back"), "cloze": ("text",), "point": ("point", "muscle")}[card.type]
-    fields = (*(h[name] for name in own), card.extra, source)
-    return [make_note(card.id, note_guid(deck_key, card.id), card.type, fields, tags)]
-
-
-_CURRENT = ' class="current"'
-
-
-def compare_table(items: dict[str, str], current: str) -> str:
-    rows = "".join(f"<tr{_CURRENT if item == current else ''}><th>{plain(item)}</th><td>{value}</td></tr>" for item, value in items.items())
-    return f'<table class="compare"><tbody>{rows}</tbody></table>'
 
 
 def source_html(card: CardSource, reading: dict[str, str]) -> str:

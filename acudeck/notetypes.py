@@ -1,18 +1,15 @@
-"""The note types: one Anki model per card type, each with a fixed model id.
+"""Note types: what every card type's Anki model shares (its CSS, the genanki model, fingerprints).
 
-Changing a note type's fields or templates (names or count) under the same model id makes Anki
-create "Name+" and stop updating every student's existing notes. `tests/test_notetypes.py` pins
-them; change the model id on purpose when the schema has to change. CSS and template text can
-change freely.
+Each card type module under `cardtypes/` declares its note type with a fixed model id. Changing a
+note type's fields or templates (names or count) under the same model id makes Anki create "Name+"
+and stop updating every student's existing notes. `tests/test_notetypes.py` pins them; change the
+model id on purpose when the schema has to change. CSS and template text can change freely.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import genanki
@@ -59,92 +56,16 @@ table.compare tr.current { background-color: #fff3bf; }
 }
 """
 
-_BACK_FOOTER = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
-
-
-def _card(name: str, front: str, answer: str) -> dict:
-    return {"name": name, "qfmt": front, "afmt": '{{FrontSide}}<hr id="answer">' + answer + _BACK_FOOTER}
-
 
 @dataclass(frozen=True)
 class NoteTypeSpec:
-    card_type: str
+    """An Anki note type (model), declared by its card type module."""
+
     model_id: int
     name: str
     fields: tuple[str, ...]
-    templates: tuple[dict, ...]
+    templates: tuple[dict[str, str], ...]
     cloze: bool = False
-
-
-SPECS = {
-    "basic": NoteTypeSpec(
-        "basic",
-        1795201101,
-        "acudeck Basic",
-        ("Front", "Back", "Extra", "Source"),
-        (_card("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),),
-    ),
-    "reversed": NoteTypeSpec(
-        "reversed",
-        1795201102,
-        "acudeck Basic (and reversed)",
-        ("Front", "Back", "Extra", "Source"),
-        (
-            _card("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),
-            _card("Back to front", '<div class="prompt">{{Back}}</div>', '<div class="answer">{{Front}}</div>'),
-        ),
-    ),
-    "cloze": NoteTypeSpec(
-        "cloze",
-        1795201103,
-        "acudeck Cloze",
-        ("Text", "Extra", "Source"),
-        (
-            {
-                "name": "Cloze",
-                "qfmt": '<div class="prompt">{{cloze:Text}}</div>',
-                "afmt": '<div class="prompt">{{cloze:Text}}</div>' + _BACK_FOOTER,
-            },
-        ),
-        cloze=True,
-    ),
-    "point": NoteTypeSpec(
-        "point",
-        1795201104,
-        "acudeck Point",
-        ("Point", "Muscle", "Extra", "Source"),
-        (
-            _card(
-                "Point to muscle",
-                '<div class="prompt">{{Point}}</div><div class="ask">Which muscle?</div>',
-                '<div class="answer">{{Muscle}}</div>',
-            ),
-            _card(
-                "Muscle to point",
-                '<div class="prompt">{{Muscle}}</div><div class="ask">Which point?</div>',
-                '<div class="answer">{{Point}}</div>',
-            ),
-        ),
-    ),
-    "compare": NoteTypeSpec(
-        "compare",
-        1795201105,
-        "acudeck Compare",
-        ("Aspect", "Item", "Value", "Table", "Extra", "Source"),
-        (
-            _card(
-                "Item to value",
-                '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Item}}</div>',
-                '<div class="answer">{{Value}}</div><div class="compare-wrap">{{Table}}</div>',
-            ),
-            _card(
-                "Value to item",
-                '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Value}}</div><div class="ask">Which one?</div>',
-                '<div class="answer">{{Item}}</div><div class="compare-wrap">{{Table}}</div>',
-            ),
-        ),
-    ),
-}
 
 
 class VersionedModel(genanki.Model):
@@ -170,8 +91,7 @@ def content_fingerprint(spec: NoteTypeSpec) -> str:
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def genanki_model(card_type: str) -> VersionedModel:
-    spec = SPECS[card_type]
+def genanki_model(spec: NoteTypeSpec) -> VersionedModel:
     return VersionedModel(
         spec.model_id,
         spec.name,
@@ -181,28 +101,3 @@ def genanki_model(card_type: str) -> VersionedModel:
         model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
         sort_field_index=0,
     )
-
-
-_CLOZE_FIELD_RE = re.compile(r"{{[^}]*?cloze:(?:[^}]?:)*(.+?)}}")
-_CLOZE_RE = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
-
-
-@functools.cache
-def card_ords(card_type: str) -> Callable[[tuple[str, ...]], tuple[int, ...]]:
-    """For a note's fields, the ords of the cards genanki's `Note.cards` makes, in its order (the
-    order decides the card ids)."""
-    model = genanki_model(card_type)
-    if model.model_type == genanki.Model.CLOZE:
-        names = set(_CLOZE_FIELD_RE.findall(model.templates[0]["qfmt"]))
-        indexes = [next((i for i, f in enumerate(model.fields) if f["name"] == name), -1) for name in names]
-
-        def cloze_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
-            # The same set operations as genanki: a set of ints does not iterate in sorted order (c9 before c1, say).
-            ords: set[int] = set()
-            for index in indexes:
-                ords.update(int(m) - 1 for m in _CLOZE_RE.findall(fields[index] if index >= 0 else "") if int(m) > 0)
-            return tuple(ords)
-
-        return cloze_ords
-    req = [(card_ord, {"any": any, "all": all}[any_or_all], required) for card_ord, any_or_all, required in model._req]
-    return lambda fields: tuple(card_ord for card_ord, op, required in req if op(fields[i] for i in required))

@@ -12,11 +12,9 @@ import tempfile
 from pathlib import Path
 
 from .errors import Location, Problem, SourceError, WriteError, os_reason
-from .lock import OUT_DIR
+from .inputs import OUT_DIR, PREVIEW_DIR
 from .safefs import SYMLINK
 from .source import display_path
-
-PREVIEW_DIR = (OUT_DIR, "preview")
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -51,7 +49,7 @@ def output_folder(folder: Path) -> Path:
 
 def preview_folder(root: Path) -> Path:
     """decks/preview/, made when missing; a link there (committed in a pull request, say) is refused."""
-    folder = root.joinpath(*PREVIEW_DIR)
+    folder = root / OUT_DIR / PREVIEW_DIR
     _refuse_link(folder.parent, root)
     try:
         folder.mkdir()

@@ -25,7 +25,7 @@ MAX_PAGE_CHARS = 50_000_000
 @dataclass
 class RenderedCard:
     guid: str
-    note_type: str
+    note_type: str  # the card type's preview label, or the note type's name when no card type has it
     template: str
     tags: list[str]
     question: str
@@ -56,8 +56,8 @@ def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | N
                     continue
                 rendered = RenderedCard(
                     guid=note.guid,
-                    note_type=note.note_type()["name"],
-                    template=card.template()["name"],
+                    note_type=_label(note.mid, note.note_type()),
+                    template=str(card.template()["name"]),
                     tags=list(note.tags),
                     question=_STYLE.sub("", card.question()),
                     answer=_STYLE.sub("", card.answer()),
@@ -67,6 +67,13 @@ def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | N
             return cards, left_out
         finally:
             col.close()
+
+
+def _label(model_id: int, note_type: dict | None) -> str:
+    from .cardtypes import REGISTRY
+
+    labels = {kind.NOTE_TYPE.model_id: kind.LABEL for kind in REGISTRY.values()}
+    return labels.get(model_id) or str((note_type or {}).get("name", "?"))
 
 
 def preview_page(title: str, css: str, cards: list[RenderedCard], left_out: int = 0) -> str:

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import gc
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import FileCache
+from .cardtypes import NOTE_TYPES
+from .contents import differs, package_differences
 from .course import CourseSource, course_notes, load_course
 from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
 from .notes import NoteSource
-from .notetypes import SPECS
-from .package import PackageSpec, Staging, package_summary, remove_leftovers, stage_apkg, write_apkg
+from .package import PackageSpec, stage_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, load_deck
+from .staging import Staging, remove_leftovers
 
 
 @contextlib.contextmanager
@@ -88,7 +88,7 @@ class CoursePlan:
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
         mods = [stamps[deck_key].mods[note.key] for deck_key, note in self.notes]
-        used = {SPECS[note.card_type].model_id for _, note in self.notes}
+        used = {NOTE_TYPES[note.card_type].model_id for _, note in self.notes}
         notetype_mods = {mid: max(s.notetype_mods.get(mid, 0) for s in stamps.values()) for mid in used}
         return PackageSpec(
             deck_name=self.course.name,
@@ -194,7 +194,7 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
     every package and ledger is renamed into place only once all of them are written."""
     now = int(time.time()) if now is None else now
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
     results = []
     with Staging() as staging:
         for done, deck_plan in enumerate(plan.decks, 1):
@@ -228,65 +228,17 @@ def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: Fil
 def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True) -> bool:
     """Stage the package; keep the existing file instead when its content is the same."""
     staged = stage_apkg(spec, staging, path)
-    if not compare or _differs(staged, path):
+    if not compare or differs(staged, path):
         return True
     staging.discard(path)
     return False
-
-
-def _differs(staged: Path, existing: Path) -> bool:
-    """Compared by content, not bytes, so that another SQLite version does not count as a change."""
-    if not existing.exists():
-        return True
-    if filecmp.cmp(staged, existing, shallow=False):  # streams both files; neither is read whole
-        return False
-    return bool(_content_differences(staged, existing))
-
-
-def package_differences(spec: PackageSpec, path: Path) -> list[str]:
-    """How the existing package at `path` differs from what `spec` would write."""
-    if not path.exists():
-        return ["it does not exist"]
-    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
-        expected_path = Path(work) / "expected.apkg"
-        write_apkg(spec, expected_path)
-        return _content_differences(expected_path, path)
-
-
-def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
-    """Compared through `package_summary`: a digest per note, so that neither package is held whole."""
-    expected = package_summary(expected_path)
-    try:
-        actual = package_summary(actual_path)
-    except Exception as exc:  # any unreadable file is simply a mismatch
-        return [f"it cannot be read ({exc})"]
-    return describe_differences(expected, actual)
-
-
-def describe_differences(expected: dict, actual: dict) -> list[str]:
-    """What differs between two `package_summary` (or `read_apkg`) results."""
-    found = []
-    exp_notes, act_notes = expected["notes"], actual["notes"]
-    missing = sum(1 for guid in exp_notes if guid not in act_notes)
-    extra = sum(1 for guid in act_notes if guid not in exp_notes)
-    differ = sum(1 for guid, note in exp_notes.items() if guid in act_notes and act_notes[guid] != note)
-    if missing:
-        found.append(f"{missing} notes missing")
-    if extra:
-        found.append(f"{extra} notes that the sources do not have")
-    if differ:
-        found.append(f"{differ} notes with other fields, tags or mods")
-    for part in ("models", "decks", "media", "cards"):
-        if expected[part] != actual[part]:
-            found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
-    return found
 
 
 @_no_cycle_collection()
 def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
     """Everything `build` would change or refuse, without writing anything."""
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
     problems: list[Problem] = []
     stale_decks = set()
     for deck_plan in plan.decks:

@@ -42,8 +42,9 @@ class CardFileReader:
         pending: list[tuple[int, str, bytes, str]] = []  # (index, display, bytes, cache key) of the misses
         found: dict[int, CardFile] = {}
         for index, (path, display) in enumerate(zip(paths, displays, strict=True)):
-            known = self.cache and self.digests.get(display)
-            hit = self._cached(self.cache.key(display, known, context.fingerprint()), path, display, context) if known else None
+            cache = self.cache
+            known = self.digests.get(display) if cache else None
+            hit = self._cached(cache.key(display, known, context.fingerprint()), path, display, context) if cache and known else None
             if hit is not None:  # found by the digest taken before the run: the file is not read again
                 found[index] = hit
                 continue
@@ -70,8 +71,12 @@ class CardFileReader:
                 tick()
             yield found.pop(index)
 
+    def _in_use(self) -> FileCache:
+        assert self.cache is not None, "only asked for when there is a cache"
+        return self.cache
+
     def _cached(self, key: str, path: Path, display: str, context: NoteContext) -> CardFile | None:
-        payload = self.cache.read(key)
+        payload = self._in_use().read(key)
         try:
             return decode(payload, functools.partial(self._cached_cards, key, path, display, context)) if payload is not None else None
         except Exception:  # a damaged entry of any kind is a miss
@@ -80,11 +85,11 @@ class CardFileReader:
     def _cached_cards(self, key: str, path: Path, display: str, context: NoteContext) -> bytes:
         """A cached file's cards, when something asks for them: from the entry's tail, or (when that
         is gone or damaged) parsed again from the file, if it still has the bytes the entry was for."""
-        cards = self.cache.read_tail(key)
+        cards = self._in_use().read_tail(key)
         if cards is not None:
             return cards
         raw = read_bytes(path, display)
-        if self.cache.key(display, content_digest(raw), context.fingerprint()) != key:
+        if self._in_use().key(display, content_digest(raw), context.fingerprint()) != key:
             raise BuildError(f"{display}: changed while it was being read; run the command again")
         return parse_encoded(raw, display, context)[1]
 

@@ -64,7 +64,10 @@ def digest_limited(path: Path | str, limit: int | None = None) -> bytes:
     with open_regular(path, buffering=0) as fh:
         if limit is not None and os.fstat(fh.fileno()).st_size > limit:
             raise FileTooLarge(errno.EFBIG, "file too large", str(path))
-        return hashlib.file_digest(fh, "sha256").digest()
+        digest = hashlib.sha256()
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+        return digest.digest()
 
 
 def read_source(path: Path, display: str, limit: int | None) -> bytes:

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cardfile import CardFile, CardSource, check_verbatim, render_field, validated
+from .card import CardSource
+from .cardfile import CardFile, check_verbatim, render_field, validated
+from .cardtypes import card_type
 from .decknames import deck_name_problem
 from .errors import Location, Problem, SourceError
 from .inputs import DECK_FILE, MEDIA_DIR, DeckInputs, deck_folders, display_path, list_deck
@@ -169,14 +171,7 @@ def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problem
             if other_file is card_file and other_index == index:
                 continue
             card, other = card_file.cards[index], other_file.cards[other_index]
-            if card.type == "point" and what == "muscle":
-                message = (
-                    f"muscle '{card.fields['muscle']}' is also the muscle of card '{other.id}' ({other.location}); "
-                    "the muscle-to-point card would have two answers: write one card whose point names both"
-                )
-            else:
-                message = f"the {what} of card '{card.id}' is the same as the {other_what} of card '{other.id}' ({other.location}); students cannot tell the two questions apart"
-            problems.append(Problem(card.location, message))
+            problems.append(Problem(card.location, card_type(card.type).duplicate_message(card, what, other, other_what)))
 
 
 def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int, int]], problems: list[Problem], base: Path | None) -> None:

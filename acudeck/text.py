@@ -153,16 +153,30 @@ def plain(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-_CLOZE = re.compile(r"\{\{c(\d+)::")
+# A cloze deletion as Anki and genanki find one: {{c<number>::<answer>}} or {{c<number>::<answer>::<hint>}}.
+CLOZE_DELETION = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
 MAX_CLOZE = 100  # deletions c1 to c100 in one text: far more than one fact needs, and as many cards
-_HUGE = 10**9  # stands for any number of ten digits or more, which is never converted
+HUGE_CLOZE = 10**9  # stands for any number of ten digits or more, which is never converted
+
+
+def _cloze_number(digits: str) -> int:
+    """Python refuses to convert over 4,300 digits, and a field may hold 10,000."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 10 else HUGE_CLOZE
+
+
+def cloze_card_numbers(text: str) -> list[int]:
+    """The number of every deletion, in order, repeats included; any of ten digits or more is HUGE_CLOZE."""
+    return [_cloze_number(match.group(1)) for match in CLOZE_DELETION.finditer(text)]
 
 
 def cloze_numbers(text: str) -> list[int]:
-    """The deletion numbers in `text`, sorted; any of ten digits or more counts as 10**9 (Python
-    refuses to convert over 4,300 digits, and a field may hold 10,000)."""
-    digits = {n.lstrip("0") or "0" for n in _CLOZE.findall(text)}
-    return sorted({int(n) if len(n) < 10 else _HUGE for n in digits})
+    return sorted(set(cloze_card_numbers(text)))
+
+
+def cloze_answer(deletion: re.Match[str]) -> str:
+    """The answer of a CLOZE_DELETION match, without its hint."""
+    return deletion.group(2).split("::", 1)[0]
 
 
 # --------------------------------------------------------------------------- what a student sees

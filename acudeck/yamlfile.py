@@ -221,7 +221,7 @@ class _Builder:
         return value
 
     def sequence(self, trail: tuple, depth: int) -> list:
-        items = []
+        items: list[Any] = []
         loader = self.loader
         while not loader.check_event(yaml.SequenceEndEvent):
             items.append(self.node(loader.get_event(), trail + (len(items),), depth + 1))

@@ -1,4 +1,5 @@
 import os
+import subprocess
 import tempfile
 import textwrap
 from pathlib import Path
@@ -61,3 +62,14 @@ def project(tmp_path):
 def run(root: Path, *args: str):
     """Run the CLI on a project folder; the result has .exit_code, .output (stdout) and .stderr."""
     return CliRunner().invoke(cli, ["-C", str(root), *args])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (its path from there) with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root` as a test identity; its standard output."""
+    command = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-C", str(root), *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout

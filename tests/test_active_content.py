@@ -18,9 +18,9 @@ import pytest
 from ankitools import fresh_collection, import_apkg, render
 from conftest import run, write
 
+from acudeck.contents import read_apkg
 from acudeck.decknames import deck_name_key
 from acudeck.mathjax import LATEX_MESSAGE, active_content_problems, cloze_card_sides, math_commands
-from acudeck.package import read_apkg
 
 pytest.importorskip("anki.collection")
 

@@ -13,9 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from acudeck.__main__ import cli
+from conftest import run, snapshot
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.txt").is_file())
@@ -35,14 +33,6 @@ cards:
     type: cloze
     text: "{{c1::A}} comes before {{c2::B}}."
 """
-
-
-def run(root: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

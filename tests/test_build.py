@@ -2,14 +2,10 @@ import json
 import os
 
 import pytest
-from conftest import run, write
+from conftest import run, snapshot, write
 
-from acudeck.package import read_apkg
+from acudeck.contents import read_apkg
 from acudeck.project import Project, build
-
-
-def snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def test_build_writes_package_and_ledger(project):
@@ -96,7 +92,7 @@ def test_unknown_deck_key_is_a_clear_error(project):
 
 
 def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
-    from acudeck import package
+    from acudeck import collection
 
     build(Project(project), now=1_700_000_000)
     before = snapshot(project / "decks")
@@ -106,7 +102,7 @@ def test_failed_build_leaves_previous_deck_untouched(project, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(package.genanki.Package, "write_to_db", explode)
+    monkeypatch.setattr(collection.genanki.Package, "write_to_db", explode)
     with pytest.raises(KeyboardInterrupt):
         build(Project(project), now=1_700_000_500)
     assert snapshot(project / "decks") == before
@@ -172,11 +168,13 @@ def test_retired_id_can_never_be_used_again(project):
 
 
 def test_changing_a_note_type_schema_under_the_same_id_is_refused(project, monkeypatch):
-    from acudeck import notetypes
+    from dataclasses import replace
+
+    from acudeck import cardtypes
 
     assert run(project).exit_code == 0
-    spec = notetypes.SPECS["basic"]
-    monkeypatch.setitem(notetypes.SPECS, "basic", notetypes.NoteTypeSpec("basic", spec.model_id, spec.name, (*spec.fields, "Hint"), spec.templates))
+    spec = cardtypes.NOTE_TYPES["basic"]
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(spec, fields=(*spec.fields, "Hint")))
     result = run(project, "build", "--no-cache")  # the change is in memory only, where the cache cannot see it
     assert result.exit_code == 1
     assert "changed its fields or templates since the last build" in result.stderr

@@ -14,9 +14,9 @@ from acudeck import cache as cache_module
 from acudeck import project as project_module
 from acudeck.cache import FileCache
 from acudeck.cardfile import decode, encode, read_card_file
+from acudeck.contents import read_apkg
 from acudeck.errors import BuildError
 from acudeck.format import CARD_FILE_CHECKS
-from acudeck.package import read_apkg
 from acudeck.reader import CardFileReader
 from acudeck.source import card_files, display_path, load_deck
 

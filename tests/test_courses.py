@@ -3,7 +3,7 @@
 from ankitools import fresh_collection, import_apkg, log_counts
 from conftest import run, write
 
-from acudeck.package import read_apkg
+from acudeck.contents import read_apkg
 from acudeck.project import Project, build
 
 COURSE = """\

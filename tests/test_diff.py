@@ -5,11 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run, write
-
-
-def git(root, *args):
-    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-C", str(root), *args], check=True, capture_output=True)
+from conftest import git, run, write
 
 
 def test_diff_lists_added_changed_and_retired_cards(project, tmp_path):

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acudeck import format as fmt
+from acudeck.cardtypes import CARD_TYPES, REGISTRY
 from acudeck.errors import SourceError
-from acudeck.format import ANNOTATIONS, CARD_TYPES, as_draft7, card_fields, load_schema
+from acudeck.format import ANNOTATIONS, as_draft7, load_schema
 from acudeck.yamlfile import YamlDocument, load_yaml
 
 
@@ -21,8 +22,9 @@ def test_schemas_are_valid_json_schema(name):
 
 
 def test_every_card_type_has_its_fields_in_the_schema():
-    assert card_fields("basic") == ("front", "back")
-    assert card_fields("compare") == ("aspect", "items")
+    for name, kind in REGISTRY.items():
+        own = [field.name for field in kind.FIELDS]
+        assert load_schema("cards")["$defs"][name]["required"] == ["id", "type", *own]
     assert set(load_schema("cards")["$defs"]["card"]["properties"]["type"]["enum"]) == set(CARD_TYPES)
 
 

@@ -8,9 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from acudeck.__main__ import cli
+from conftest import run
 
 anki_collection = pytest.importorskip("anki.collection")
 
@@ -71,10 +69,6 @@ cards:
 """
 
 STYLE_BLOCK = re.compile(r"^\s*<style>.*?</style>", re.DOTALL)
-
-
-def run(root: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
 
 
 def write_project(root: Path, deck: str = DECK_YAML, cards: str = CARDS_YAML) -> None:

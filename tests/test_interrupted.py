@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import CARDS_YAML, DECK_YAML, run, write
 
-from acudeck import cache, package
+from acudeck import cache, staging
 
 COURSE = "key: week-1\nname: Week 1\nselect:\n  - deck: sample\n    types: [point]\n  - deck: other\n"
 
@@ -34,7 +34,7 @@ def edited_copy(built, tmp_path):
 
 
 class RenamesThenInterrupt:
-    """`os` for acudeck.package, whose os.replace only renames files in place (Staging.commit):
+    """`os` for acudeck.staging, whose os.replace only renames files in place (Staging.commit):
     `limit` renames go through, then Ctrl-C."""
 
     def __init__(self, limit: int):
@@ -58,7 +58,7 @@ def test_a_build_interrupted_after_any_rename_is_repaired_by_the_next(built, tmp
     root = edited_copy(built, tmp_path)
     interrupt = RenamesThenInterrupt(limit)
     with monkeypatch.context() as patch:
-        patch.setattr(package, "os", interrupt)
+        patch.setattr(staging, "os", interrupt)
         interrupted = run(root, "build")
     assert interrupted.exit_code == 1 and "Aborted!" in interrupted.stderr
     assert interrupt.done == RENAMES[:limit]
@@ -77,6 +77,6 @@ def test_a_build_interrupted_after_any_rename_is_repaired_by_the_next(built, tmp
 def test_the_interruption_test_covers_every_rename_of_the_build(built, tmp_path, monkeypatch):
     root = edited_copy(built, tmp_path)
     every = RenamesThenInterrupt(len(RENAMES) + 1)
-    monkeypatch.setattr(package, "os", every)
+    monkeypatch.setattr(staging, "os", every)
     assert run(root, "build").exit_code == 0
     assert every.done == RENAMES

@@ -16,3 +16,9 @@ def test_console_script_is_installed():
     result = subprocess.run([script, "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "Build Anki decks" in result.stdout
+
+
+def test_mypy_accepts_the_core():
+    """The settings are in pyproject.toml ([tool.mypy]): acudeck/, with the libraries that ship no types named there."""
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

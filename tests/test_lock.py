@@ -7,16 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run, write
+from conftest import run, snapshot, write
 
 from acudeck.lock import WAITING, project_lock
 from acudeck.project import Project, build
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows: runs are not serialized there")
-
-
-def snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def acudeck(root, *args):

@@ -2,10 +2,11 @@
 
 Changing fields or templates under a released model id makes Anki create "Name+" and mark every
 existing student note as conflicting. If this test fails, do not edit PINNED to match: give the
-note type a new model id in acudeck/notetypes.py, and only then pin the new id here.
+note type a new model id in its module under acudeck/cardtypes/, and only then pin the new id here.
 """
 
-from acudeck.notetypes import SPECS, genanki_model
+from acudeck.cardtypes import NOTE_TYPES as SPECS
+from acudeck.notetypes import genanki_model
 
 PINNED = {
     1795201101: ("basic", ["Front", "Back", "Extra", "Source"], ["Front to back"]),
@@ -32,7 +33,7 @@ def test_templates_only_use_fields_the_note_type_has():
     import re
 
     for card_type, spec in SPECS.items():
-        model = genanki_model(card_type)
+        model = genanki_model(spec)
         for template in model.templates:
             used = set(re.findall(r"\{\{[#/^]?(?:cloze:)?([A-Za-z]+)\}\}", template["qfmt"] + template["afmt"]))
             assert used - {"FrontSide"} <= set(spec.fields), (card_type, used)

@@ -4,18 +4,13 @@ the previous files intact and no temporary files left."""
 import errno
 import os
 import sqlite3
-import subprocess
 
 import pytest
-from conftest import run, write
+from conftest import git, run, snapshot, write
 
-from acudeck import output, package
+from acudeck import collection, output, staging
 
 LINK = "symbolic link: acudeck does not follow links inside the project; put the file or folder itself in its place"
-
-
-def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def temporaries(root):
@@ -32,7 +27,7 @@ def outside(tmp_path_factory):
 
 def git_repo(project):
     for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "first")):
-        subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-C", str(project), *args], check=True, capture_output=True)
+        git(project, *args)
 
 
 @pytest.mark.parametrize("command", [("preview",), ("diff", "HEAD")])
@@ -122,7 +117,7 @@ def edited_and_built(project):
 @pytest.mark.parametrize(("nth", "name"), [(1, "sample.lock.json"), (2, "sample.apkg")])
 def test_a_full_disk_while_writing_decks_is_one_line_and_keeps_the_previous_decks(project, monkeypatch, nth, name):
     before = edited_and_built(project)
-    monkeypatch.setattr(package, "os", FullDisk(nth))
+    monkeypatch.setattr(staging, "os", FullDisk(nth))
     result = run(project, "build")
     assert (result.exit_code, result.stderr) == (1, f"Error: build: cannot write decks/{name}: No space left on device\n")
     assert snapshot(project / "decks") == before
@@ -135,7 +130,7 @@ def test_a_full_disk_under_sqlite_is_one_line_too(project, monkeypatch):
     def full(*args):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(package, "_insert", full)
+    monkeypatch.setattr(collection, "_insert", full)
     result = run(project, "build")
     assert (result.exit_code, result.stderr) == (1, "Error: build: cannot write decks/sample.apkg: database or disk is full\n")
     assert snapshot(project / "decks") == before

@@ -5,18 +5,22 @@ import json
 import sqlite3
 import struct
 import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import genanki
 import pytest
 
-from acudeck import deflate, package
+from acudeck import collection, deflate
+from acudeck.archive import ZIP_LEVEL
+from acudeck.cardtypes import NOTE_TYPES as SPECS
+from acudeck.cardtypes import card_type as registered_type
+from acudeck.collection import _models, deck_id, write_collection
+from acudeck.contents import describe_differences, package_summary, read_apkg
 from acudeck.deflate import ParallelCompressor
 from acudeck.notes import NoteSource, make_note, note_guid
-from acudeck.notetypes import SPECS
-from acudeck.package import ZIP_LEVEL, PackageSpec, _models, _write_collection, deck_id, package_summary, read_apkg, write_apkg
-from acudeck.project import describe_differences
+from acudeck.package import PackageSpec, write_apkg
 from acudeck.source import load_deck
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +63,7 @@ def make_spec(notes: list[NoteSource], media: dict[str, Path] | None = None) -> 
 
 
 def note(key: str, card_type: str, *fields: str, tags: tuple[str, ...] = ("test",)) -> NoteSource:
-    return make_note(key, note_guid("package", key), card_type, fields, tags)
+    return make_note(key, note_guid("package", key), card_type, SPECS[card_type].model_id, fields, tags, registered_type(card_type).card_ords(fields))
 
 
 # Cloze numbers out of order, past 9, repeated, c0, none at all; a reversed note with an empty back (one card);
@@ -105,7 +109,7 @@ def test_the_collection_has_the_rows_genanki_writes(tmp_path, notes):
     spec = make_spec(notes if notes is not None else needling_notes())
     assert {note.card_type for note in spec.notes} == set(SPECS)
     genanki_collection(spec, tmp_path / "genanki.anki2")
-    _write_collection(spec, str(tmp_path / "fast.anki2"))
+    write_collection(spec, str(tmp_path / "fast.anki2"))
     expected, actual = rows(tmp_path / "genanki.anki2"), rows(tmp_path / "fast.anki2")
     for table in ("notes", "cards", "col", "revlog", "graves", "types"):
         assert actual[table] == expected[table], table
@@ -115,7 +119,7 @@ def test_the_collection_has_the_rows_genanki_writes(tmp_path, notes):
 def test_genanki_orders_cloze_cards_as_a_set_does(tmp_path):
     """The edge cases do reach the unsorted order that the card ids depend on."""
     spec = make_spec(EDGE_NOTES)
-    _write_collection(spec, str(tmp_path / "fast.anki2"))
+    write_collection(spec, str(tmp_path / "fast.anki2"))
     conn = sqlite3.connect(tmp_path / "fast.anki2")
     ords = [row[0] for row in conn.execute("SELECT ord FROM cards WHERE nid = (SELECT id FROM notes WHERE guid = ?) ORDER BY id", (EDGE_NOTES[4].guid,))]
     conn.close()
@@ -166,7 +170,7 @@ def test_the_collection_entry_is_deflated_in_parallel_blocks_and_reads_back(tmp_
     monkeypatch.setattr(deflate, "BLOCK", 1 << 14)  # several blocks even for a small deck
     spec = make_spec(needling_notes())
     write_apkg(spec, tmp_path / "deck.apkg")
-    _write_collection(spec, str(tmp_path / "collection.anki2"))
+    write_collection(spec, str(tmp_path / "collection.anki2"))
     db = (tmp_path / "collection.anki2").read_bytes()
     assert len(db) > 4 * deflate.BLOCK
     compressor = ParallelCompressor(ZIP_LEVEL, 2)
@@ -180,6 +184,20 @@ def test_the_collection_entry_is_deflated_in_parallel_blocks_and_reads_back(tmp_
     assert raw[start : start + info.compress_size] == expected
 
 
+def test_media_entries_are_deflated_at_the_packages_level(tmp_path):
+    """archive.zip_entry sets the level through ZipInfo's private `_compresslevel` (there is no public
+    way before Python 3.13): this fails if zipfile stops reading it."""
+    picture = tmp_path / "pic.svg"
+    picture.write_bytes(b"<svg>" + b"<rect width='10' height='10'/>" * 2000 + b"</svg>")
+    write_apkg(make_spec(needling_notes()[:3], media={"pic.svg": picture}), tmp_path / "deck.apkg")
+    at_level = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+    expected = at_level.compress(picture.read_bytes()) + at_level.flush()
+    default = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    assert len(expected) != len(default.compress(picture.read_bytes()) + default.flush())  # the levels tell apart
+    with zipfile.ZipFile(tmp_path / "deck.apkg") as zf:
+        assert zf.getinfo("0").compress_size == len(expected)
+
+
 def test_a_note_that_would_shift_anki_fields_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"^note bad: a field holds U\+001F, which separates fields in Anki$"):
         note("bad", "basic", "Front\x1fhalf", "Back", "", "")
@@ -187,14 +205,14 @@ def test_a_note_that_would_shift_anki_fields_is_refused(tmp_path):
     for flds in [b"Front\x1fhalf\x1fBack\x1f\x1f", b"Front\x1fBack\x1f"]:
         spec = make_spec([*EDGE_NOTES, made._replace(flds=flds)])
         with pytest.raises(ValueError, match=r"^note bad: its fields do not make the 4 fields of its note type$"):
-            _write_collection(spec, str(tmp_path / f"{len(flds)}.anki2"))
+            write_collection(spec, str(tmp_path / f"{len(flds)}.anki2"))
 
 
 def test_rows_inserted_fifty_to_a_statement_give_the_bytes_of_one_by_one(tmp_path, monkeypatch):
     notes = [note(f"{n.key}-{i}", n.card_type, *n.fields, tags=n.tags) for i in range(23) for n in EDGE_NOTES]  # 276 notes, 600 cards: full batches and a tail
     spec = make_spec(notes)
-    _write_collection(spec, str(tmp_path / "batched.anki2"))
-    monkeypatch.setattr(package, "_insert", lambda conn, table, values, rows: conn.executemany(f"INSERT INTO {table} VALUES {values}", rows))
-    _write_collection(spec, str(tmp_path / "one-by-one.anki2"))
+    write_collection(spec, str(tmp_path / "batched.anki2"))
+    monkeypatch.setattr(collection, "_insert", lambda conn, table, values, rows: conn.executemany(f"INSERT INTO {table} VALUES {values}", rows))
+    write_collection(spec, str(tmp_path / "one-by-one.anki2"))
     assert (tmp_path / "batched.anki2").read_bytes() == (tmp_path / "one-by-one.anki2").read_bytes()
     assert len(rows(tmp_path / "batched.anki2")["notes"]) == len(notes)

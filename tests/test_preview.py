@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from conftest import run
 
-from acudeck.package import read_apkg
+from acudeck.contents import read_apkg
 
 
 class CardCollector(HTMLParser):
@@ -44,8 +44,8 @@ def test_preview_shows_every_card_with_both_sides(project):
     parser.feed(page)
     assert len(parser.cards) == read_apkg(project / "decks/sample.apkg")["cards"] == 5
     assert all(card["front"].strip() and card["back"].strip() for card in parser.cards)
-    assert {card["data"]["type"] for card in parser.cards} == {"acudeck Basic", "acudeck Point", "acudeck Cloze"}
-    assert "test::basic" in parser.options and "acudeck Point" in parser.options
+    assert {card["data"]["type"] for card in parser.cards} == {"Basic", "Point", "Cloze"}
+    assert "test::basic" in parser.options and "Point" in parser.options
     assert 'id="night"' in page and "[...]" in page  # Anki rendered the cloze question
     assert "Which muscle?" in page and "Which point?" in page
 

@@ -271,12 +271,12 @@ def test_editing_one_compare_value_updates_every_note_of_that_compare(root, tmp_
 
 
 def test_a_css_change_reaches_students_without_touching_their_notes(root, tmp_path, monkeypatch):
-    from acudeck import notetypes
+    from acudeck import cardtypes, notetypes
 
     build(Project(root), now=T1)
     with fresh_collection(tmp_path) as col:
         import_apkg(col, apkg(root))
-        mid = notetypes.SPECS["basic"].model_id
+        mid = cardtypes.NOTE_TYPES["basic"].model_id
         assert "letter-spacing: 0.01em" not in col.models.get(mid)["css"]
         monkeypatch.setattr(notetypes, "CSS", notetypes.CSS + "\n.prompt { letter-spacing: 0.01em; }\n")
         build(Project(root), now=T2)

@@ -1,0 +1,66 @@
+"""Pieces that several card types share; no card type is named here."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..notes import NoteContext, NoteSource, make_note, note_guid, source_html
+from ..text import comparable
+
+if TYPE_CHECKING:
+    from ..card import CardSource
+    from ..notetypes import NoteTypeSpec
+
+BACK_FOOTER = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
+
+
+def template(name: str, front: str, answer: str) -> dict[str, str]:
+    """A card template whose back shows the front, the answer, then Extra and Source."""
+    return {"name": name, "qfmt": front, "afmt": '{{FrontSide}}<hr id="answer">' + answer + BACK_FOOTER}
+
+
+def text_field(description: str, *examples: str) -> dict[str, Any]:
+    """The schema fragment of a Markdown field."""
+    fragment: dict[str, Any] = {"$ref": "#/$defs/text", "description": description}
+    if examples:
+        fragment["examples"] = list(examples)
+    return fragment
+
+
+def note_tags(card: CardSource, context: NoteContext) -> tuple[str, ...]:
+    return tuple(sorted(set(context.tags) | set(card.tags)))
+
+
+def note(card_type: str, note_type: NoteTypeSpec, card: CardSource, context: NoteContext, key: str, own: tuple[str, ...], ords: tuple[int, ...]) -> NoteSource:
+    """A note of `key` with the type's own fields `own`, then Extra and Source."""
+    fields = (*own, card.extra, source_html(card, context.reading))
+    return make_note(key, note_guid(context.deck_key, key), card_type, note_type.model_id, fields, note_tags(card, context), ords)
+
+
+_FIELD_REFERENCE = re.compile(r"\{\{([^#/^{}:][^{}]*)\}\}")
+
+
+def front_fields(note_type: NoteTypeSpec) -> tuple[tuple[int, ...], ...]:
+    """For each template, the indexes of the fields its front shows."""
+    index = {name: i for i, name in enumerate(note_type.fields)}
+    return tuple(tuple(index[name] for name in _FIELD_REFERENCE.findall(t["qfmt"]) if name in index) for t in note_type.templates)
+
+
+def cards_with_a_front(fronts: tuple[tuple[int, ...], ...], fields: tuple[str, ...]) -> tuple[int, ...]:
+    """Anki's rule for a standard note type: a card for each template whose front shows a field that
+    is not empty (tests/test_cardtypes.py checks it against genanki's)."""
+    return tuple(card_ord for card_ord, shown in enumerate(fronts) if any(fields[i] for i in shown))
+
+
+def prompt(what: str, rendered: str) -> tuple[str, str]:
+    """A question as the duplicate check compares it: as the student reads it (text.comparable)."""
+    return (what, comparable(rendered))
+
+
+def same_question(card: CardSource, what: str, other: CardSource, other_what: str) -> str:
+    return f"the {what} of card '{card.id}' is the same as the {other_what} of card '{other.id}' ({other.location}); students cannot tell the two questions apart"
+
+
+def study_line(front: str, back: str) -> list[str]:
+    return [f"- **{front}** — {back}", ""]

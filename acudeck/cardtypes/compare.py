@@ -1,0 +1,104 @@
+"""compare: one note per item, cards both ways, the whole comparison as a table on the back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import Problem
+from ..notetypes import NoteTypeSpec
+from ..text import comparable, plain
+from . import common
+from .protocol import Field
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..card import CardSource
+    from ..errors import Location
+    from ..notes import NoteContext, NoteSource
+
+NAME = "compare"
+SUMMARY = "One note per item, cards both ways, the whole comparison as a table on the back."
+LABEL = "Compare"
+FIELDS = (
+    Field("aspect", common.text_field("What is compared, e.g. 'What each technique targets'.", "What the practitioner primarily needles")),
+    Field("items", {"$ref": "#/$defs/items", "examples": [{"Dry needling": "Trigger points", "IMS": "Motor points"}]}, kind="items"),
+)
+_TABLE = '<div class="compare-wrap">{{Table}}</div>'
+NOTE_TYPE = NoteTypeSpec(
+    model_id=1795201105,
+    name="acudeck Compare",
+    fields=("Aspect", "Item", "Value", "Table", "Extra", "Source"),
+    templates=(
+        common.template("Item to value", '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Item}}</div>', '<div class="answer">{{Value}}</div>' + _TABLE),
+        common.template(
+            "Value to item",
+            '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Value}}</div><div class="ask">Which one?</div>',
+            '<div class="answer">{{Item}}</div>' + _TABLE,
+        ),
+    ),
+)
+_FRONTS = common.front_fields(NOTE_TYPE)
+
+
+def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
+    """Two items with one value would give the value-to-item card two right answers."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for item, value in card.rendered_items("items").items():
+        key = comparable(value)
+        if not key:
+            continue  # shows nothing: reported when it was rendered
+        if key in seen:
+            problems.append(Problem(at(("items", item)), f"items '{seen[key]}' and '{item}' have the same value; the value-to-item card would have two right answers"))
+        else:
+            seen[key] = item
+    return problems
+
+
+def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
+    found = []
+    values = card.rendered_items("items")
+    for item, value in values.items():
+        own = (card.rendered("aspect"), plain(item), value, table(values, item))
+        found.append(common.note(NAME, NOTE_TYPE, card, context, f"{card.id}/{item}", own, card_ords(own)))
+    return found
+
+
+_CURRENT = ' class="current"'
+
+
+def table(items: dict[str, str], current: str) -> str:
+    rows = "".join(f"<tr{_CURRENT if item == current else ''}><th>{plain(item)}</th><td>{value}</td></tr>" for item, value in items.items())
+    return f'<table class="compare"><tbody>{rows}</tbody></table>'
+
+
+def prompts(card: CardSource) -> list[tuple[str, str]]:
+    aspect = comparable(card.rendered("aspect"))
+    found = []
+    for item, value in card.rendered_items("items").items():
+        found += [(f"item '{item}'", f"{aspect}\x1f{comparable(plain(item))}"), (f"value of '{item}'", f"{aspect}\x1f{comparable(value)}")]
+    return found
+
+
+def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:
+    return common.same_question(card, what, other, other_what)
+
+
+def export_rows(card: CardSource) -> list[tuple[str, str]]:
+    aspect = card.text("aspect")
+    return [(f"{aspect}: {item}", value) for item, value in card.items("items").items()]
+
+
+def study_sheet(card: CardSource) -> list[str]:
+    rows = [f"**{card.text('aspect')}**", "", "| | |", "|---|---|"]
+    rows += [f"| {item} | {value} |" for item, value in card.items("items").items()]
+    return [*rows, ""]
+
+
+def media(card: CardSource) -> list[str]:
+    return []
+
+
+def card_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
+    return common.cards_with_a_front(_FRONTS, fields)

@@ -1,0 +1,75 @@
+"""What every card type module provides: the one interface the rest of acudeck uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from ..card import CardSource
+    from ..errors import Location, Problem
+    from ..notes import NoteContext, NoteSource
+    from ..notetypes import NoteTypeSpec
+
+
+@dataclass(frozen=True)
+class Field:
+    """One of a type's own fields, in the order its note type stores them."""
+
+    name: str  # the key in a card file
+    schema: dict[str, Any]  # its JSON Schema fragment, with a description and an example for editors
+    # "text": Markdown, rendered; "items": a mapping of items to Markdown values, rendered value by value
+    # (compare's `items`); "data": plain data the type reads itself (numbers, lists), not rendered.
+    kind: Literal["text", "items", "data"] = "text"
+
+
+class CardType(Protocol):
+    """A card type: a module under acudeck/cardtypes/ named in CARD_TYPES.
+
+    Each module defines these names at its top level (as pre-commit's languages do); the checks in
+    tests/test_cardtypes.py make sure every registered module has all of them.
+    """
+
+    NAME: str  # the value of `type:` in a card file; the module's own name
+    SUMMARY: str  # what one card of this type becomes, for the schema and the docs
+    LABEL: str  # how the preview names the type
+    FIELDS: tuple[Field, ...]
+    NOTE_TYPE: NoteTypeSpec  # a fixed model id, fields and templates
+
+    def check(self, card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
+        """Problems beyond the schema; `at(("items", "IMS"))` locates a value inside the card."""
+        ...
+
+    def notes(self, card: CardSource, context: NoteContext) -> list[NoteSource]:
+        """The notes one card becomes."""
+        ...
+
+    def prompts(self, card: CardSource) -> list[tuple[str, str]]:
+        """What each of its questions shows: (what is asked, its text as a student reads it, made by
+        `common.prompt`); the deck refuses two cards whose questions look alike."""
+        ...
+
+    def duplicate_message(self, card: CardSource, what: str, other: CardSource, other_what: str) -> str:
+        """Why two cards whose prompts `what` and `other_what` look alike cannot both stay."""
+        ...
+
+    def export_rows(self, card: CardSource) -> list[tuple[str, str]]:
+        """(front, back) pairs as written (Markdown), for other flashcard tools."""
+        ...
+
+    def study_sheet(self, card: CardSource) -> list[str]:
+        """Markdown lines for the printable study sheet."""
+        ...
+
+    def media(self, card: CardSource) -> list[str]:
+        """Media files the type itself uses besides the images written in its Markdown fields."""
+        ...
+
+    def card_ords(self, fields: tuple[str, ...]) -> tuple[int, ...]:
+        """The ords of the cards Anki makes of a note with these fields, in genanki's order (which
+        decides the card ids)."""
+        ...
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable

@@ -1,0 +1,67 @@
+"""reversed: two cards, front to back and back to front."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..notetypes import NoteTypeSpec
+from . import common
+from .protocol import Field
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..card import CardSource
+    from ..errors import Location, Problem
+    from ..notes import NoteContext, NoteSource
+
+NAME = "reversed"
+SUMMARY = "Two cards: front to back and back to front."
+LABEL = "Reversed"
+FIELDS = (
+    Field("front", common.text_field("The question (Markdown).", "IMS")),
+    Field("back", common.text_field("The answer (Markdown); also asked back to front.", "Intramuscular Stimulation")),
+)
+NOTE_TYPE = NoteTypeSpec(
+    model_id=1795201102,
+    name="acudeck Basic (and reversed)",
+    fields=("Front", "Back", "Extra", "Source"),
+    templates=(
+        common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),
+        common.template("Back to front", '<div class="prompt">{{Back}}</div>', '<div class="answer">{{Front}}</div>'),
+    ),
+)
+_FRONTS = common.front_fields(NOTE_TYPE)
+
+
+def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
+    return []
+
+
+def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
+    own = (card.rendered("front"), card.rendered("back"))
+    return [common.note(NAME, NOTE_TYPE, card, context, card.id, own, card_ords(own))]
+
+
+def prompts(card: CardSource) -> list[tuple[str, str]]:
+    return [common.prompt("front", card.rendered("front")), common.prompt("back", card.rendered("back"))]
+
+
+def duplicate_message(card: CardSource, what: str, other: CardSource, other_what: str) -> str:
+    return common.same_question(card, what, other, other_what)
+
+
+def export_rows(card: CardSource) -> list[tuple[str, str]]:
+    return [(card.text("front"), card.text("back"))]
+
+
+def study_sheet(card: CardSource) -> list[str]:
+    return common.study_line(card.text("front"), card.text("back"))
+
+
+def media(card: CardSource) -> list[str]:
+    return []
+
+
+def card_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
+    return common.cards_with_a_front(_FRONTS, fields)

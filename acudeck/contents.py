@@ -1,0 +1,132 @@
+"""What a package holds, read back, and how two packages differ."""
+
+from __future__ import annotations
+
+import contextlib
+import filecmp
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .package import PackageSpec, write_apkg
+
+
+@contextlib.contextmanager
+def _collection(zf: zipfile.ZipFile) -> Iterator[sqlite3.Connection]:
+    """The package's collection, streamed out to a temporary file and opened."""
+    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+        db_path = os.path.join(work, "collection.anki2")
+        with zf.open("collection.anki2") as src, open(db_path, "wb") as dest:
+            shutil.copyfileobj(src, dest, 1 << 20)
+        conn = sqlite3.connect(db_path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def _media_digests(zf: zipfile.ZipFile) -> dict[str, str]:
+    digests = {}
+    for index, name in json.loads(zf.read("media")).items():
+        digest = hashlib.sha256()
+        with zf.open(index) as src:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+        digests[name] = digest.hexdigest()
+    return digests
+
+
+def _collection_parts(conn: sqlite3.Connection) -> dict:
+    """Card count, note types and decks: the parts of a package besides its notes and media."""
+    cards = conn.execute("SELECT count(*) FROM cards").fetchone()[0]
+    models_json, decks_json = conn.execute("SELECT models, decks FROM col").fetchone()
+    models = {
+        int(mid): {
+            "name": m["name"],
+            "mod": m["mod"],
+            "type": m["type"],
+            "css": m["css"],
+            "fields": [f["name"] for f in m["flds"]],
+            "templates": [(t["name"], t["qfmt"], t["afmt"]) for t in m["tmpls"]],
+        }
+        for mid, m in json.loads(models_json).items()
+    }
+    decks = sorted((d["name"], d.get("desc", "")) for d in json.loads(decks_json).values() if d["name"] != "Default")
+    return {"cards": cards, "models": models, "decks": decks}
+
+
+_NOTES_QUERY = "SELECT guid, mid, mod, tags, flds FROM notes"
+
+
+def read_apkg(path: Path) -> dict:
+    """What a package carries into a collection, in a form that compares equal across SQLite builds."""
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        notes = {guid: {"mid": mid, "mod": mod, "tags": tags.split(), "fields": flds.split("\x1f")} for guid, mid, mod, tags, flds in conn.execute(_NOTES_QUERY)}
+        return {"notes": notes, **_collection_parts(conn), "media": _media_digests(zf)}
+
+
+def package_summary(path: Path) -> dict:
+    """`read_apkg` with each note as a short digest of its mid, mod, tags and fields: what two packages
+    need for a comparison, small enough to hold for the largest deck."""
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        notes = {guid: _note_digest(mid, mod, tags, flds) for guid, mid, mod, tags, flds in conn.execute(_NOTES_QUERY)}
+        return {"notes": notes, **_collection_parts(conn), "media": _media_digests(zf)}
+
+
+def _note_digest(mid: int, mod: int, tags: str, flds: str) -> bytes:
+    """Equal exactly when read_apkg's entries are equal (tags compared as split words)."""
+    return hashlib.blake2b(json.dumps([mid, mod, tags.split(), flds]).encode(), digest_size=16).digest()
+
+
+def differs(staged: Path, existing: Path) -> bool:
+    """Compared by content, not bytes, so that another SQLite version does not count as a change."""
+    if not existing.exists():
+        return True
+    if filecmp.cmp(staged, existing, shallow=False):  # streams both files; neither is read whole
+        return False
+    return bool(_content_differences(staged, existing))
+
+
+def package_differences(spec: PackageSpec, path: Path) -> list[str]:
+    """How the existing package at `path` differs from what `spec` would write."""
+    if not path.exists():
+        return ["it does not exist"]
+    with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
+        expected_path = Path(work) / "expected.apkg"
+        write_apkg(spec, expected_path)
+        return _content_differences(expected_path, path)
+
+
+def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
+    """Compared through `package_summary`: a digest per note, so that neither package is held whole."""
+    expected = package_summary(expected_path)
+    try:
+        actual = package_summary(actual_path)
+    except Exception as exc:  # any unreadable file is simply a mismatch
+        return [f"it cannot be read ({exc})"]
+    return describe_differences(expected, actual)
+
+
+def describe_differences(expected: dict, actual: dict) -> list[str]:
+    """What differs between two `package_summary` (or `read_apkg`) results."""
+    found = []
+    exp_notes, act_notes = expected["notes"], actual["notes"]
+    missing = sum(1 for guid in exp_notes if guid not in act_notes)
+    extra = sum(1 for guid in act_notes if guid not in exp_notes)
+    differ = sum(1 for guid, note in exp_notes.items() if guid in act_notes and act_notes[guid] != note)
+    if missing:
+        found.append(f"{missing} notes missing")
+    if extra:
+        found.append(f"{extra} notes that the sources do not have")
+    if differ:
+        found.append(f"{differ} notes with other fields, tags or mods")
+    for part in ("models", "decks", "media", "cards"):
+        if expected[part] != actual[part]:
+            found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
+    return found
