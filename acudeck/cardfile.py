@@ -208,7 +208,7 @@ def _check_cloze(value: str, rendered: str, where: Location, problems: list[Prob
     if not numbers:
         problems.append(Problem(where, "cloze text has no deletion such as {{c1::...}}"))
     elif numbers[-1] > text.MAX_CLOZE:
-        highest = f"c{numbers[-1]}" if numbers[-1] < text._HUGE else "one of ten digits or more"
+        highest = f"c{numbers[-1]}" if numbers[-1] < text.HUGE_CLOZE else "one of ten digits or more"
         problems.append(Problem(where, f"cloze numbers go from c1 to c{text.MAX_CLOZE}; this text has {highest}"))
     elif numbers != list(range(1, len(numbers) + 1)):
         present = set(numbers)

@@ -140,11 +140,11 @@ def plain(text: str) -> str:
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
 MAX_CLOZE = 100  # deletions c1 to c100 in one text: far more than one fact needs, and as many cards
-_HUGE = 10**9  # stands for any number of ten digits or more, which is never converted
+HUGE_CLOZE = 10**9  # stands for any number of ten digits or more, which is never converted
 
 
 def cloze_numbers(text: str) -> list[int]:
     """The deletion numbers in `text`, sorted; any of ten digits or more counts as 10**9 (Python
     refuses to convert over 4,300 digits, and a field may hold 10,000)."""
     digits = {n.lstrip("0") or "0" for n in _CLOZE.findall(text)}
-    return sorted({int(n) if len(n) < 10 else _HUGE for n in digits})
+    return sorted({int(n) if len(n) < 10 else HUGE_CLOZE for n in digits})

@@ -247,7 +247,7 @@ def test_capped_keeps_the_order_and_counts_each_file_apart():
 
 
 def test_cloze_numbers_are_never_converted_from_long_digit_strings():
-    assert text.cloze_numbers("{{c" + "9" * 5000 + "::x}} {{c2::y}} {{c" + "0" * 5000 + "1::z}}") == [1, 2, text._HUGE]
+    assert text.cloze_numbers("{{c" + "9" * 5000 + "::x}} {{c2::y}} {{c" + "0" * 5000 + "1::z}}") == [1, 2, text.HUGE_CLOZE]
 
 
 BOMB = """\
