@@ -101,6 +101,7 @@ _NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod"})
 _NOTE_HASH = re.compile(r"[0-9a-f]{20}")  # make_note's digest
 _NOTETYPE_HASH = re.compile(r"[0-9a-f]{16}")  # content_fingerprint's and schema_fingerprint's
 _HASH_DIGITS = {_NOTE_HASH: 20, _NOTETYPE_HASH: 16}
+_NOT_HEX = str.maketrans("", "", "0123456789abcdef")  # deletes hexadecimal digits
 _MODEL_ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -188,7 +189,8 @@ def _valid_columns(hashes: dict, mods: dict) -> bool:
     return (
         hashes.keys() == mods.keys()
         and set(map(type, hashes.values())) <= {str}
-        and all(map(_NOTE_HASH.fullmatch, hashes.values()))
+        and set(map(len, hashes.values())) <= {20}
+        and not "".join(hashes.values()).translate(_NOT_HEX)  # what _NOTE_HASH matches, a few times faster
         and set(map(type, mods.values())) <= {int}  # bool is not int here
         and (not mods or (min(mods.values()) >= 0 and max(mods.values()) <= MAX_MOD))
     )
