@@ -48,6 +48,8 @@ def _numbering(written: str, rendered: str) -> str | None:
     numbers = sorted({*text.cloze_numbers(written), *text.cloze_numbers(rendered)})
     if not numbers:
         return "cloze text has no deletion such as {{c1::...}}"
+    if numbers[0] < 1:
+        return "cloze numbers start at c1; c0 makes no card"
     if numbers[-1] > text.MAX_CLOZE:
         highest = f"c{numbers[-1]}" if numbers[-1] < text.HUGE_CLOZE else "one of ten digits or more"
         return f"cloze numbers go from c1 to c{text.MAX_CLOZE}; this text has {highest}"
