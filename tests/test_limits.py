@@ -217,7 +217,7 @@ def test_every_text_field_is_capped(tmp_path):
             "cards_src/d/cards.yaml:3:32: 'text' is longer than 10,000 characters",
             "cards_src/d/cards.yaml:4:33: 'point' is longer than 10,000 characters",
             "cards_src/d/cards.yaml:5:36: 'aspect' is longer than 10,000 characters",
-            "cards_src/d/cards.yaml:5:10050: 'x' is longer than 10,000 characters",
+            "cards_src/d/cards.yaml:5:10050: 'x' is longer than 1,000 characters",
         ],
     )
 

@@ -73,9 +73,10 @@ def cards_schema() -> dict[str, Any]:
             "type": "object",
             "minProperties": 2,
             "maxProperties": 12,
-            "additionalProperties": {"$ref": "#/$defs/text"},
+            # Each item's note repeats the whole table: short values keep a card's notes a small multiple of its size.
+            "additionalProperties": {"type": "string", "pattern": "\\S", "maxLength": 1000, "description": "Markdown (CommonMark); raw HTML is shown as text."},
             "propertyNames": {"pattern": "\\S", "maxLength": 100},
-            "description": "Each compared thing mapped to its value for this aspect.",
+            "description": "Each compared thing mapped to its value for this aspect (at most 1,000 characters each).",
         },
         **{name: _type_schema(name) for name in CARD_TYPES},
         "card": _any_card_schema(),
