@@ -38,8 +38,8 @@ def test_the_version_is_written_once_in_pyproject():
         assert PYPROJECT["project"]["version"] not in path.read_text("utf-8"), path
 
 
-def _run(*command: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=240)
+def _run(*command: str | Path, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=240, env=env)
     if check:
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
     return done
@@ -86,9 +86,9 @@ def test_the_pre_commit_hook_runs_acudeck_check_in_a_deck_repository(tmp_path):
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
     _run(*git, "init", "-q", cwd=repo)
     _run(*git, "add", ".", cwd=repo)
-    os.environ.setdefault("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     try_repo = [sys.executable, "-m", "pre_commit", "try-repo", REPO, "acudeck-check", "--all-files"]
-    passed = _run(*try_repo, cwd=repo, check=False)
+    passed = _run(*try_repo, cwd=repo, check=False, env=env)
     if passed.returncode == 3 and "Installing environment" in passed.stdout + passed.stderr:
         pytest.skip(f"pre-commit could not install acudeck's environment here: {(passed.stdout + passed.stderr).strip()[-300:]}")
     assert passed.returncode == 0, passed.stdout + passed.stderr
@@ -97,6 +97,14 @@ def test_the_pre_commit_hook_runs_acudeck_check_in_a_deck_repository(tmp_path):
     samples = repo / "cards_src" / "herbs" / "samples.yaml"
     samples.write_text(samples.read_text("utf-8").replace("  front: What is", "  frnot: What is", 1), encoding="utf-8")
     _run(*git, "add", ".", cwd=repo)
-    failed = _run(*try_repo, cwd=repo, check=False)
+    failed = _run(*try_repo, cwd=repo, check=False, env=env)
     assert failed.returncode == 1 and "Failed" in failed.stdout
     assert "cards_src/herbs/samples.yaml:" in failed.stdout and "frnot" in failed.stdout
+
+
+def test_shell_completion_works_as_the_readme_says(tmp_path):
+    script = _run(sys.executable, "-m", "acudeck", cwd=tmp_path, env={**os.environ, "_ACUDECK_COMPLETE": "bash_source"}).stdout
+    assert "_acudeck_completion_setup" in script and "complete -o nosort -F _acudeck_completion acudeck" in script
+    env = {**os.environ, "_ACUDECK_COMPLETE": "bash_complete", "COMP_WORDS": "acudeck in", "COMP_CWORD": "1"}
+    assert _run(sys.executable, "-m", "acudeck", cwd=tmp_path, env=env).stdout.split() == ["plain,init"]
+    assert "_ACUDECK_COMPLETE=bash_source acudeck" in (REPO / "README.md").read_text("utf-8")
