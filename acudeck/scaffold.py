@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from . import __version__
-from .cardtypes import CARD_TYPES
+from .cardtypes import CARD_TYPES, REGISTRY
 from .errors import BuildError
 from .schema import SLUG, cards_schema, course_schema, deck_schema, generated, schema_text
 
@@ -45,13 +45,13 @@ def plan(folder: Path, key: str | None = None, name: str | None = None) -> dict[
         raise BuildError(f"init: '{key}' is not a deck key (lowercase letters, digits and single hyphens, at most {KEY_LENGTH}); give one with --key")
     name = name or key.replace("-", " ").capitalize()
     deck = {"key": key, "name": name, "description": f"The cards of {name}.", "tags": [key]}
-    course = {"key": f"{key}-sample", "name": f"{name}::Sample course", "select": [{"deck": key}]}
+    course = {"key": f"{key}-sample", "name": f"{name} - sample course", "select": [{"deck": key}]}
     _refuse_invalid(deck, deck_schema(), "deck")
     _refuse_invalid(course, course_schema(), "course")
     deck_folder = f"cards_src/{key}"
     files = {f"{SCHEMAS}/{kind}.schema.json": schema_text(schema) for kind, schema in generated().items()}
     files[f"{deck_folder}/deck.yaml"] = _yaml_file("../../schemas/deck.schema.json", DECK_HEADER, deck)
-    files[f"{deck_folder}/samples.yaml"] = _yaml_file("../../schemas/cards.schema.json", CARDS_HEADER, {"cards": sample_cards()})
+    files[f"{deck_folder}/samples.yaml"] = MODELINE.format("../../schemas/cards.schema.json") + CARDS_HEADER + _cards_text(sample_cards())
     files[f"courses/{key}-sample.yaml"] = _yaml_file("../schemas/course.schema.json", COURSE_HEADER, course)
     files[".vscode/settings.json"] = json.dumps({"yaml.schemas": editor_schemas()}, indent=2) + "\n"
     fill = _filler(name)
@@ -95,6 +95,7 @@ def editor_schemas() -> dict[str, list[str]]:
 DECK_HEADER = """\
 # The deck: one folder under cards_src/ is one deck. Its key names decks/<key>.apkg and seeds
 # every card's identity in students' collections: never change it once students have the deck.
+# Optional: `reading:` (title, author, url), the reading the cards were written from.
 """
 CARDS_HEADER = """\
 # A card file: any number of *.yaml files in the deck's folder, each with a `cards:` list.
@@ -117,6 +118,15 @@ TEMPLATES = {
 
 def _yaml_file(schema: str, header: str, data: dict[str, Any]) -> str:
     return MODELINE.format(schema) + header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+
+def _cards_text(cards: list[dict[str, Any]]) -> str:
+    """A `cards:` list with each card's type explained above it, and a blank line between cards."""
+    entries = []
+    for card in cards:
+        listed = yaml.safe_dump([card], sort_keys=False, allow_unicode=True, width=120)
+        entries.append(f"  # {card['type']}: {REGISTRY[card['type']].SUMMARY}\n" + "".join(f"  {line}" for line in listed.splitlines(keepends=True)))
+    return "cards:\n" + "\n".join(entries)
 
 
 def _refuse_invalid(data: dict[str, Any], schema: dict[str, Any], what: str) -> None:
