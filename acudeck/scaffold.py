@@ -62,9 +62,11 @@ def plan(folder: Path, key: str | None = None, name: str | None = None) -> dict[
 
 def init(folder: Path, key: str | None = None, name: str | None = None) -> list[Path]:
     """Write the new repository into `folder` (made if missing); refuse before writing anything when
-    any of its files exists (a link or a folder of that name too)."""
+    any of its files exists (a link or a folder of that name too), or when a folder it would write
+    into is a link or a file."""
     files = plan(folder, key, name)
     existing = [relative for relative in files if (folder / relative).is_symlink() or (folder / relative).exists()]
+    existing += sorted({str(parent) for relative in files for parent in Path(relative).parents[:-1] if _not_a_folder(folder / parent)})
     if existing:
         raise BuildError(f"init: {folder} already has {', '.join(existing)}; init writes only new files")
     written = []
@@ -75,6 +77,11 @@ def init(folder: Path, key: str | None = None, name: str | None = None) -> list[
             fh.write(text)
         written.append(path)
     return written
+
+
+def _not_a_folder(path: Path) -> bool:
+    """A link, or a file, where init would make or enter a folder: it would write somewhere else."""
+    return path.is_symlink() or (path.exists() and not path.is_dir())
 
 
 def sample_cards() -> list[dict[str, Any]]:

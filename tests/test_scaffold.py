@@ -87,6 +87,26 @@ def test_init_refuses_a_link_in_place_of_a_file_and_never_writes_through_it(tmp_
     assert outside.read_text() == "keep\n" and not (tmp_path / "missing").exists()
 
 
+def test_init_refuses_a_linked_folder_inside_the_new_repository(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".github").symlink_to(elsewhere)
+    (repo / "courses").write_text("a file where a folder goes\n")
+    result = _init(str(repo), "--key", "herbs")
+    assert result.exit_code == 1
+    assert result.output == f"Error: init: {repo} already has .github, courses; init writes only new files\n"
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in repo.iterdir()) == [".github", "courses"]
+
+
+def test_init_into_a_linked_folder_the_user_named_writes_there(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "named").symlink_to(tmp_path / "real")
+    assert _init(str(tmp_path / "named"), "--key", "herbs").exit_code == 0
+    assert (tmp_path / "real" / "cards_src" / "herbs" / "deck.yaml").is_file()
+
+
 def test_init_derives_a_key_from_the_folder_name_or_refuses_one_it_cannot_use(tmp_path):
     assert _init(str(tmp_path / "Ärzte Kurs_2")).exit_code == 0
     assert (tmp_path / "Ärzte Kurs_2" / "cards_src" / "arzte-kurs-2" / "deck.yaml").is_file()
