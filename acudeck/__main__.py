@@ -263,6 +263,26 @@ def schema(folder: Path | None) -> None:
         click.echo(f"{_rel(path, Path.cwd())}: {'written' if changed else 'unchanged'}")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", help="The deck's key [default: FOLDER's name as a slug].")
+@click.option("--name", help="The deck's name students see [default: from the key].")
+def init(folder: Path, key: str | None, name: str | None) -> None:
+    """Start a deck repository in FOLDER: a deck with one sample card of each type, a sample course,
+    the JSON Schemas and editor settings, a README for students, a pre-commit hook, a CI workflow.
+    Writes only new files: when any of them exists, writes nothing.
+
+    \b
+    Example:
+      acudeck init my-course && cd my-course && acudeck build && acudeck check
+    """
+    from .scaffold import init as scaffold
+
+    for path in _run(lambda: scaffold(folder, key, name)):
+        click.echo(f"{_rel(path, Path.cwd())}: written")
+    click.echo(f"next: cd {folder} && acudeck build && git init && git add . && git commit", err=True)
+
+
 def _rel(path: Path, root: Path) -> str:
     from .source import display_path
 
