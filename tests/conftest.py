@@ -73,3 +73,11 @@ def git(root: Path, *args: str) -> str:
     """Run git in `root` as a test identity; its standard output."""
     command = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-C", str(root), *args]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(root: Path, message: str = "first") -> None:
+    """Make `root` a git repository (on the first call) and commit everything in it."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)

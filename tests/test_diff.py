@@ -5,14 +5,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, run, write
+from conftest import commit_all, git, run, write
 
 
 def test_diff_lists_added_changed_and_retired_cards(project, tmp_path):
     assert run(project).exit_code == 0
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "first")
+    commit_all(project)
     cards = project / "cards_src/sample/cards.yaml"
     text = cards.read_text().replace("Managing pain syndromes.", "The management of pain syndromes.")
     text = text[: text.index("  - id: q-cloze")] + "  - id: q-new\n    type: basic\n    front: What is IMS short for?\n    back: Intramuscular Stimulation.\n"
@@ -39,9 +37,7 @@ def test_diff_lists_added_changed_and_retired_cards(project, tmp_path):
 
 def test_diff_with_no_changes_says_so(project):
     assert run(project).exit_code == 0
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "first")
+    commit_all(project)
     result = run(project, "diff", "HEAD", "-o", str(project / "out.html"))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "Card changes since HEAD: none.\n"
@@ -57,15 +53,9 @@ def test_diff_against_an_unknown_revision_is_a_clear_error(project):
     assert result.stderr.startswith("Error: cannot read revision 'no-such-rev': ")
 
 
-def committed(project):
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "first")
-
-
 def test_a_revision_that_looks_like_an_option_is_refused(project, tmp_path):
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     written = tmp_path / "written.tar"
     result = run(project, "diff", "--", f"--output={written}")
     assert result.exit_code == 1
@@ -79,7 +69,7 @@ def test_only_the_resolved_commit_reaches_git_archive(project, monkeypatch):
     from acudeck import diff
 
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     calls = []
     real = subprocess.run
     monkeypatch.setattr(diff.subprocess, "run", lambda args, **kwargs: calls.append(args) or real(args, **kwargs))
@@ -91,7 +81,7 @@ def test_only_the_resolved_commit_reaches_git_archive(project, monkeypatch):
 
 def test_a_revision_that_is_not_a_commit_is_refused(project):
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     result = run(project, "diff", "HEAD^{tree}")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot read revision 'HEAD^{tree}': ")
@@ -132,7 +122,7 @@ def test_links_committed_in_the_base_revision_reach_nothing_outside(project, tmp
     before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
     (project / link).parent.mkdir(parents=True, exist_ok=True)
     restore = replace_with_link(project / link, targets.get(link, outside / "evil.yaml"))
-    committed(project)
+    commit_all(project)
     restore()
     result = run(project, "diff", "main", "-o", str(project / "out.html"))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -162,7 +152,7 @@ def test_the_working_tree_is_copied_with_its_links_kept_as_links(project, tmp_pa
 
 def test_a_working_tree_with_a_fifo_is_a_one_line_error_not_a_hang(project):
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     os.mkfifo(project / "cards_src/sample/pipe.yaml")
     result = run(project, "diff", "main", "-o", str(project / "out.html"))
     assert (result.exit_code, result.stderr) == (1, "Error: cannot copy the working tree: cards_src/sample/pipe.yaml: not a regular file\n")
@@ -170,7 +160,7 @@ def test_a_working_tree_with_a_fifo_is_a_one_line_error_not_a_hang(project):
 
 def test_a_card_folder_named_preview_is_part_of_the_working_tree(project):
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     write(project / "cards_src/sample/preview/more.yaml", "cards:\n  - {id: q-more, type: basic, front: More?, back: More.}\n")
     result = run(project, "diff", "main", "-o", str(project / "out.html"))
     assert result.exit_code == 0, result.stderr
@@ -180,7 +170,7 @@ def test_a_card_folder_named_preview_is_part_of_the_working_tree(project):
 def test_the_page_shows_each_card_once_even_when_a_course_holds_it_too(project):
     write(project / "courses/week-1.yaml", "key: week-1\nname: Week 1\nselect:\n  - deck: sample\n")
     assert run(project).exit_code == 0
-    committed(project)
+    commit_all(project)
     cards = project / "cards_src/sample/cards.yaml"
     cards.write_text(cards.read_text().replace("Managing pain syndromes.", "The management of pain syndromes."))
     result = run(project, "diff", "main", "-o", str(project / "out.html"))

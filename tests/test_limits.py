@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run, write
+from conftest import REPO, commit_all, run, write
 
 from acudeck import format as fmt
 from acudeck import text, yamlfile
@@ -328,14 +328,10 @@ def test_a_preview_page_stops_at_its_size_cap_and_says_how_many_cards_it_left_ou
 
 
 def test_a_diff_page_renders_only_the_cards_that_changed(project, monkeypatch):
-    from test_diff import git
-
     from acudeck import preview
 
     assert run(project).exit_code == 0
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "first")
+    commit_all(project)
     cards = project / "cards_src/sample/cards.yaml"
     cards.write_text(cards.read_text(encoding="utf-8").replace("Managing pain syndromes.", "The management of pain syndromes."), encoding="utf-8")
     real, rendered = preview.render_package, []

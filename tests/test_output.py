@@ -6,7 +6,7 @@ import os
 import sqlite3
 
 import pytest
-from conftest import git, run, snapshot, write
+from conftest import commit_all, run, snapshot, write
 
 from acudeck import collection, output, staging
 
@@ -25,15 +25,10 @@ def outside(tmp_path_factory):
     return folder
 
 
-def git_repo(project):
-    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "first")):
-        git(project, *args)
-
-
 @pytest.mark.parametrize("command", [("preview",), ("diff", "HEAD")])
 def test_a_linked_preview_folder_is_refused(project, outside, command):
     assert run(project).exit_code == 0
-    git_repo(project)
+    commit_all(project)
     (project / "decks/preview").symlink_to(outside, target_is_directory=True)
     result = run(project, *command)
     assert (result.exit_code, result.stderr) == (1, f"decks/preview:1:1: {LINK}\n")
@@ -43,7 +38,7 @@ def test_a_linked_preview_folder_is_refused(project, outside, command):
 @pytest.mark.parametrize(("command", "page"), [(("preview",), "sample.html"), (("diff", "HEAD"), "diff.html")])
 def test_a_linked_page_in_the_preview_folder_is_refused(project, outside, command, page):
     assert run(project).exit_code == 0
-    git_repo(project)
+    commit_all(project)
     (project / "decks/preview").mkdir()
     (project / "decks/preview" / page).symlink_to(outside / page)
     result = run(project, *command)
@@ -60,7 +55,7 @@ def test_a_linked_page_in_the_preview_folder_is_refused(project, outside, comman
     ],
 )
 def test_an_output_path_in_a_missing_folder_is_a_one_line_error(project, monkeypatch, command, message):
-    git_repo(project)
+    commit_all(project)
     monkeypatch.chdir(project)
     result = run(project, *command)
     assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
