@@ -18,7 +18,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 from xml.parsers import expat
 
 MAX_BYTES = 1 << 20  # per image file
@@ -190,8 +190,6 @@ class _SvgReader:
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         parser.XmlDeclHandler = self._xml_declaration
         parser.StartDoctypeDeclHandler = lambda *_: self._stop("DOCTYPE declarations are not allowed (they can define entities)")
-        parser.EntityDeclHandler = lambda *_: self._stop("entity declarations are not allowed")
-        parser.ExternalEntityRefHandler = lambda *_: self._stop("external entities are not allowed")
         parser.ProcessingInstructionHandler = lambda target, _: self._problem(f"processing instructions (<?{target} ...?>) are not allowed")
         parser.StartNamespaceDeclHandler = self._namespace
         parser.StartElementHandler = self._start
@@ -212,7 +210,7 @@ class _SvgReader:
     def _problem(self, message: str) -> None:
         self.problems.append(ImageProblem(*self._here(), message))
 
-    def _stop(self, message: str) -> int:
+    def _stop(self, message: str) -> NoReturn:
         self._problem(message)
         raise _Stop
 

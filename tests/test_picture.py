@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acudeck import svgsafe
 from acudeck.picture import MARK_COLOUR, At, Circle, Polygon, Rect, Spot, SpotError, check_spots, media_name, prepare, side_svg, sides, spot_from_data
@@ -87,6 +89,7 @@ REFUSED = {
     "style-url": (svg('<rect style="fill: url(https://example.com/a.svg#p)"/>'), "'fill' may only use url(#id) pointing to an element of this file"),
     "attribute-url": (svg('<rect fill="url(https://example.com/a.svg#p)"/>'), "'fill' may only use url(#id)"),
     "style-import": (svg("<rect style=\"@import 'https://example.com/a.css'\"/>"), "style attribute must not contain at-rules such as @import"),
+    "style-comment": (svg('<rect style="fill: u/**/rl(x)"/>'), "style attribute must not contain comments"),
     "style-escape": (svg('<rect style="fill: u\\72l(https://example.com/)"/>'), "'fill' must not contain a backslash"),
     "style-function": (svg("<rect style=\"fill: src('https://example.com/a.png')\"/>"), "'fill' must not call src()"),
     "attribute-function": (svg('<rect fill="image(https://example.com/a.png)"/>'), "'fill' must not call image()"),
@@ -149,6 +152,41 @@ def test_the_parser_refuses_a_doctype_even_past_the_text_scan():
     reader = svgsafe._SvgReader()
     assert reader.read(BILLION_LAUGHS.encode()) is None
     assert [problem.message for problem in reader.problems] == ["DOCTYPE declarations are not allowed (they can define entities)"]
+
+
+INSERTS = [
+    b"<",
+    b">",
+    b"&",
+    b'"',
+    b"<!",
+    b"<?",
+    b"url(",
+    b"<script>",
+    b' onload="x"',
+    b' xmlns:x="urn:x"',
+    b'<use href="#skin"/>',
+    b"\x00",
+    b"\xff",
+    b"]]>",
+    b"<![CDATA[",
+    b"&#0;",
+    b"</g>",
+    b"<g>",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 20), st.sampled_from(INSERTS)), min_size=1, max_size=4))
+def test_a_damaged_svg_gives_problems_never_an_exception_and_what_passes_comes_out_safe(edits):
+    data = bytearray(DIAGRAM.read_bytes())
+    for where, cut, insert in edits:
+        at = int(where * len(data))
+        data[at : at + cut] = insert
+    checked = check_svg(bytes(data))
+    assert all(problem.message for problem in checked.problems)
+    if checked.ok:
+        assert check_svg(side_svg(bytes(data), "svg", 640, 560, [], None)).problems == ()
 
 
 # --- PNG ------------------------------------------------------------------------------------------
