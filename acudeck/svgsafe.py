@@ -429,7 +429,7 @@ def _size(root: Element) -> tuple[tuple[float, float] | None, list[ImageProblem]
         if not problems:
             problem("the <svg> element needs a width and a height, or a viewBox")
         return None, problems
-    width, height = sides
+    width, height = (side or 0.0 for side in sides)
     if width > MAX_SIDE or height > MAX_SIDE:
         problem(f"image is {_number(width)} x {_number(height)} pixels; the limit is {MAX_SIDE} on each side")
     return (width, height), problems
@@ -486,7 +486,7 @@ def _png_problem(message: str) -> CheckedImage:
 
 
 def _png_chunks(data: bytes) -> tuple[list[tuple[bytes, bytes]], str | None]:
-    chunks = []
+    chunks: list[tuple[bytes, bytes]] = []
     offset = len(PNG_SIGNATURE)
     while offset < len(data):
         if offset + 12 > len(data):
