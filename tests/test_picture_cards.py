@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from ankitools import fresh_collection, import_apkg
-from conftest import DECK_YAML, run, write
+from conftest import DECK_YAML, git, run, write
 from test_picture import CHROMIUM, decode_png, marker_pixels
 
 from acudeck.contents import read_apkg
@@ -197,3 +198,30 @@ def test_anki_renders_the_marker_where_the_spot_is_and_nowhere_else_in_light_and
                 picture = tuple(rows[IMAGE_AT[1] + 3][3 * (IMAGE_AT[0] + 3) : 3 * (IMAGE_AT[0] + 3) + 3])
                 assert picture == (255, 255, 255)  # the side's own white, in night mode too
                 assert (background != (255, 255, 255)) == night
+
+
+def test_the_diff_page_shows_the_images_before_and_after_an_image_edit(tmp_path):
+    root = picture_project(tmp_path / "project")
+    built(root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    (root / "cards_src/pics/media/body.svg").write_text(SVG.format(fill="#aa3322"), encoding="utf-8")
+    out = tmp_path / "changes.html"
+    result = run(root, "diff", "main", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "3 changed" in result.stdout  # every note shows the edited image
+    page = out.read_text("utf-8")
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(sources) >= 6 and all(src.startswith("data:image/svg+xml;base64,") for src in sources)
+    decoded = {base64.b64decode(src.split(",", 1)[1]) for src in sources}
+    assert any(b"#445566" in side for side in decoded) and any(b"#aa3322" in side for side in decoded)  # before and after
+
+
+def test_a_course_that_selects_a_picture_card_packs_its_sides(tmp_path):
+    root = picture_project(tmp_path)
+    write(root / "courses/week.yaml", "key: week\nname: Week\nselect:\n  - deck: pics\n    ids: [body]\n")
+    deck = built(root)
+    course = read_apkg(root / "decks/week.apkg")
+    assert course["media"] == deck["media"] and len(course["media"]) == 4
+    assert {guid: note["fields"] for guid, note in course["notes"].items()} == {guid: note["fields"] for guid, note in deck["notes"].items()}
