@@ -57,6 +57,7 @@ class MediaFile(NamedTuple):
     path: str
     display: str  # as shown in messages
     digest: str  # SHA-256 of its bytes (hex), taken when the deck was listed
+    size: int  # in bytes, when it was listed
 
 
 class NoteContext(NamedTuple):

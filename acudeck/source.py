@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from .errors import Location, Problem, SourceError
 from .inputs import DECK_FILE, MEDIA_DIR, DeckInputs, deck_folders, display_path, list_deck
 from .notes import MediaFile, NoteContext, NoteSource
 from .reader import CardFileReader
-from .safefs import digest_source
+from .safefs import digest_source, read_problem
 from .text import render_markdown
 from .yamlfile import YamlDocument, load_yaml
 
@@ -186,10 +187,14 @@ def _media_digests(listed: list[Path], base: Path | None, known: dict[str, bytes
         display = display_path(path, base)
         try:
             digest = known.get(display) or digest_source(path, display)
+            size = os.lstat(path).st_size
         except SourceError as exc:
             problems.extend(exc.problems)
             continue
-        found.append((path.name, MediaFile(str(path), display, digest.hex())))
+        except OSError as exc:
+            problems.append(read_problem(exc, path, display, None))
+            continue
+        found.append((path.name, MediaFile(str(path), display, digest.hex(), size)))
     return tuple(sorted(found))
 
 
@@ -197,9 +202,17 @@ def _collect_media(deck: DeckSource, listed: list[Path], skipped: set[tuple[int,
     media_dir = deck.folder / MEDIA_DIR
     available = deck.media_files = _media_files(listed, problems, base)
     used: set[str] = {name for name, _ in deck.description_images}
+    generated = 0
     for card_file in deck.files:
         used.update(name for index, name in card_file.drawn_from if (id(card_file), index) not in skipped)
-        deck.media.update(card_file.generated)
+        fresh = {name: data for name, data in card_file.generated.items() if name not in deck.media}
+        generated += sum(map(len, fresh.values()))
+        if generated > MAX_GENERATED_MEDIA:
+            problems.append(
+                Problem(Location(card_file.path), f"the images drawn for this deck's cards pass {MAX_GENERATED_MEDIA >> 20} MiB here; split the deck or use smaller images")
+            )
+            break
+        deck.media.update(fresh)
     for card_file in deck.files:
         for index, name, line, col in card_file.images:
             if (id(card_file), index) in skipped:
@@ -261,5 +274,6 @@ def _media_files(listed: list[Path], problems: list[Problem], base: Path | None)
     return found
 
 
+MAX_GENERATED_MEDIA = 512 << 20  # the drawn sides of one deck, held in memory until the package is written
 GENERATED_PREFIX = "acudeck-"  # the names of generated media (picture sides): no file of media/ may take one
 _UNSAFE_MEDIA = re.compile(r"[\"'<>&\x00-\x1f]")

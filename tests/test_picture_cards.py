@@ -225,3 +225,27 @@ def test_a_course_that_selects_a_picture_card_packs_its_sides(tmp_path):
     course = read_apkg(root / "decks/week.apkg")
     assert course["media"] == deck["media"] and len(course["media"]) == 4
     assert {guid: note["fields"] for guid, note in course["notes"].items()} == {guid: note["fields"] for guid, note in deck["notes"].items()}
+
+
+def test_a_card_whose_sides_would_pass_the_limit_is_refused_before_drawing(tmp_path, monkeypatch):
+    from acudeck.cardtypes import picture
+
+    root = picture_project(tmp_path)
+    size = (root / "cards_src/pics/media/body.svg").stat().st_size
+    monkeypatch.setattr(picture, "MAX_CARD_MEDIA", 4 * size - 1)  # 4 sides: unmarked, A, B, C
+    result = run(root, "build", "--no-cache")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"cards_src/pics/cards.yaml:4:12: the 4 sides of this card would each hold the {size:,}-byte image, over the limit")
+    monkeypatch.setattr(picture, "MAX_CARD_MEDIA", 4 * size)
+    assert run(root, "build", "--no-cache").exit_code == 0
+
+
+def test_a_deck_whose_drawn_images_pass_the_limit_is_refused(tmp_path, monkeypatch):
+    from acudeck import source
+
+    root = picture_project(tmp_path)
+    monkeypatch.setattr(source, "MAX_GENERATED_MEDIA", 1000)
+    result = run(root, "build", "--no-cache")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("cards_src/pics/cards.yaml:1:1: the images drawn for this deck's cards pass 0 MiB here")
+    assert not (root / "decks/pics.apkg").exists()

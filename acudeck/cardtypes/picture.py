@@ -35,6 +35,7 @@ SUMMARY = "An image with labelled spots; per spot, 'What is marked here?' and 'W
 LABEL = "Picture"
 MAX_SPOTS = 60
 MAX_POLYGON_POINTS = 200
+MAX_CARD_MEDIA = 32 << 20  # the sides of one card, in bytes: each side holds the whole image
 
 _NUMBER = {"type": "number"}
 _SHAPES = {
@@ -70,6 +71,7 @@ FIELDS = (
         {
             "type": "array",
             "maxItems": MAX_SPOTS,
+            "minItems": 1,
             "items": {"type": "string", "maxLength": 100},
             "description": "The labels of the spots to make cards for; all of them when left out.",
             "examples": [["SI 11"]],
@@ -183,6 +185,10 @@ def _sides(card: CardSource, context: NoteContext) -> tuple[list[Problem], dict[
         return [Problem(where, f"image '{name}' is not an SVG or PNG file (its name must end in .svg or .png)")], {}
     width, height = _size(card)
     shapes = (None, *(spot.shape for spot in asked(card)))
+    if found.size * len(shapes) > MAX_CARD_MEDIA:  # known before anything is drawn: a 1 MiB image with 60 spots is 60 MiB of sides
+        limit = MAX_CARD_MEDIA >> 20
+        message = f"the {len(shapes)} sides of this card would each hold the {found.size:,}-byte image, over the limit of {limit} MiB a card"
+        return [Problem(where, message + ": ask fewer spots, or use a smaller image")], {}
     in_file, size, made = _drawn(found.path, found.display, found.digest, kind, width, height, shapes)
     problems = [Problem(Location(*at), message) for *at, message in in_file]
     if in_file:
@@ -192,7 +198,7 @@ def _sides(card: CardSource, context: NoteContext) -> tuple[list[Problem], dict[
     return problems, dict(zip(shapes, made, strict=True)) if made else {}
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=2)
 def _drawn(path: str, display: str, digest: str, kind: str, width: float, height: float, shapes: tuple) -> tuple[tuple, str | None, tuple[bytes, ...]]:
     """The problems of the image file ((path, line, col, message), ...), a size that is not the
     image's own, or the sides. Kept by the image's digest: a card file asks twice (notes, then media)."""
