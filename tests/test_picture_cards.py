@@ -249,3 +249,9 @@ def test_a_deck_whose_drawn_images_pass_the_limit_is_refused(tmp_path, monkeypat
     assert result.exit_code == 1
     assert result.stderr.startswith("cards_src/pics/cards.yaml:1:1: the images drawn for this deck's cards pass 0 MiB here")
     assert not (root / "decks/pics.apkg").exists()
+
+
+def test_a_reference_without_a_quote_is_named_on_the_back(tmp_path):
+    cards = CARDS.replace("{ask}", "    reference: WHO Standard <Locations> (2008)\n")
+    package = built(picture_project(tmp_path, cards=cards))
+    assert {note["fields"][5] for note in package["notes"].values()} == {"<cite>WHO Standard &lt;Locations&gt; (2008)</cite>"}
