@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Callable
+from typing import Any
 
 from . import mathjax, text
 from .card import CardSource
@@ -28,23 +29,37 @@ class CardFile:
     needs only the notes, ids, prompts and images of the files that did not change.
     """
 
-    __slots__ = ("path", "problems", "notes", "ids", "prompts", "images", "_cards", "_encoded_cards")
+    __slots__ = ("path", "problems", "notes", "ids", "prompts", "images", "generated", "drawn_from", "_cards", "_encoded_cards")
 
-    def __init__(self, path: str, problems: list[Problem], notes: list[NoteSource], ids, prompts, images, cards=None, encoded_cards: bytes | Callable[[], bytes] = b""):
+    def __init__(
+        self,
+        path: str,
+        problems: list[Problem],
+        notes: list[NoteSource],
+        ids,
+        prompts,
+        images,
+        cards=None,
+        encoded_cards: bytes | Callable[[], bytes] = b"",
+        generated: dict[str, bytes] | None = None,
+        drawn_from=(),
+    ):
         self.path = path
         self.problems = problems
         self.notes = notes
         self.ids: tuple[str, ...] = tuple(ids)
         self.prompts: list[tuple[int, str, str]] = prompts  # (card index, what is asked, normalised text)
         self.images: list[tuple[int, str, int, int]] = images  # (card index, file name, line, col)
+        self.generated: dict[str, bytes] = generated or {}  # media the card types made (picture sides), by name
+        self.drawn_from: list[tuple[int, str]] = list(drawn_from)  # (card index, media/ file they were made from)
         self._cards: list[CardSource] | None = cards
         self._encoded_cards = encoded_cards  # or what reads them, on the first use
 
     @classmethod
-    def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource]) -> CardFile:
+    def of(cls, path: str, cards: list[CardSource], problems: list[Problem], notes: list[NoteSource], generated: dict[str, bytes] | None = None, drawn_from=()) -> CardFile:
         prompts = [(i, what, text) for i, card in enumerate(cards) for what, text in card_type(card.type).prompts(card)]
         images = [(i, *ref) for i, card in enumerate(cards) for ref in _media_refs(card)]
-        return cls(path, problems, notes, [card.id for card in cards], prompts, images, cards)
+        return cls(path, problems, notes, [card.id for card in cards], prompts, images, cards, generated=generated, drawn_from=drawn_from)
 
     @property
     def cards(self) -> list[CardSource]:
@@ -57,7 +72,7 @@ class CardFile:
         return self._cards
 
     def _compared(self) -> tuple:
-        return (self.path, self.cards, self.problems, self.notes, self.ids, self.prompts, self.images)
+        return (self.path, self.cards, self.problems, self.notes, self.ids, self.prompts, self.images, self.generated, self.drawn_from)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CardFile) and self._compared() == other._compared()
@@ -85,10 +100,19 @@ def read_card_file(raw: bytes, display: str, context: NoteContext) -> CardFile:
                 source = _card_from(card, checked, ("cards", index), problems)
                 if source is not None:
                     cards.append(source)
+    generated: dict[str, bytes] = {}
+    drawn_from: list[tuple[int, str]] = []
+    for index, card in enumerate(cards):
+        made = card_type(card.type).generate(card, context)
+        problems += made.problems
+        generated.update(made.media)
+        drawn_from += [(index, name) for name in made.drawn_from]
     # A file with a problem fails its deck, and must change before the deck builds: its notes (a
     # compare card's repeat the whole table in each item's note) would never be used.
-    notes = [] if problems else [note for card in cards for note in card_type(card.type).notes(card, context)]
-    return CardFile.of(display, cards, problems, notes)
+    if problems:
+        return CardFile.of(display, cards, problems, [], {}, drawn_from)
+    notes = [note for card in cards for note in card_type(card.type).notes(card, context)]
+    return CardFile.of(display, cards, problems, notes, generated, drawn_from)
 
 
 def validated(doc: YamlDocument, schema: str, problems: list[Problem]) -> YamlDocument | None:
@@ -139,9 +163,12 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     positions[""] = doc.values[trail]
     images: list = []
     html: dict[str, object] = {}
+    absent: dict[str, Any] = {"text": "", "items": {}, "data": None}
     for field in kind.FIELDS:
-        value = card[field.name]
-        if field.kind == "items":
+        value = card.get(field.name, absent[field.kind])
+        if field.name not in card:
+            html[field.name] = value
+        elif field.kind == "items":
             html[field.name] = _render_items(value, doc, trail + (field.name,), problems, images)
         elif field.kind == "data":
             html[field.name] = value
@@ -154,7 +181,7 @@ def _card_from(card: dict, doc: YamlDocument, trail: tuple, problems: list[Probl
     source = CardSource(
         id=card["id"],
         type=card["type"],
-        fields={field.name: card[field.name] for field in kind.FIELDS},
+        fields={field.name: card.get(field.name, absent[field.kind]) for field in kind.FIELDS},
         html=html,
         extra=extra,
         extra_text=card.get("extra", ""),
@@ -216,14 +243,15 @@ def encode(card_file: CardFile) -> tuple[bytes, bytes]:
     cards = marshal.dumps([tuple(getattr(card, name) for name in CardSource.__slots__) for card in card_file.cards])
     problems = [(p.location.path, p.location.line, p.location.col, p.message) for p in card_file.problems]
     notes = [tuple(note) for note in card_file.notes]
-    return marshal.dumps((card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images)), cards
+    record = (card_file.path, problems, notes, card_file.ids, card_file.prompts, card_file.images, card_file.generated, card_file.drawn_from)
+    return marshal.dumps(record), cards
 
 
 def decode(data: bytes, cards: bytes | Callable[[], bytes]) -> CardFile:
     """The inverse of `encode`, with the cards or what reads them; raises ValueError (or EOFError,
     TypeError) on anything else."""
-    path, problems, notes, ids, prompts, images = marshal.loads(data)
-    if not set(map(len, notes)) <= {_NOTE_FIELDS}:
+    path, problems, notes, ids, prompts, images, generated, drawn_from = marshal.loads(data)
+    if not set(map(len, notes)) <= {_NOTE_FIELDS} or not isinstance(generated, dict):
         raise ValueError("not a card file record")
     problems = [Problem(Location(*where), message) for *where, message in problems]
-    return CardFile(path, problems, list(map(NoteSource._make, notes)), ids, prompts, images, encoded_cards=cards)
+    return CardFile(path, problems, list(map(NoteSource._make, notes)), ids, prompts, images, encoded_cards=cards, generated=generated, drawn_from=[tuple(d) for d in drawn_from])

@@ -103,7 +103,7 @@ def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     )
 
 
-def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path], list[Problem]]:
+def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path | bytes], list[Problem]]:
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
     chosen: dict[str, set[str]] = {}
@@ -124,16 +124,20 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
             problems.append(Problem(selection.location, "selects no card"))
         chosen.setdefault(deck.key, set()).update(picked)
     notes: list[tuple[str, NoteSource]] = []
-    media: dict[str, Path] = _description_media(course, [decks[key] for key in chosen], problems, base)
+    media: dict[str, Path | bytes] = dict(_description_media(course, [decks[key] for key in chosen], problems, base))
     for deck_key, ids in chosen.items():
         deck = decks[deck_key]
         for card in deck.cards:
             if card.id not in ids:
                 continue
-            notes.extend((deck.key, note) for note in card_type(card.type).notes(card, deck.note_context()))
+            kind = card_type(card.type)
+            notes.extend((deck.key, note) for note in kind.notes(card, deck.note_context()))
+            made = kind.generate(card, deck.note_context())  # the deck was checked: no problems; names come from content
+            media.update(made.media)
             for name, where in card.images:
                 path = deck.media[name]
-                if name in media and media[name] != path and not _same_content(media[name], path, base, problems):
+                found = media.get(name)
+                if isinstance(found, Path) and isinstance(path, Path) and found != path and not _same_content(found, path, base, problems):
                     problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
                 media[name] = path
     return notes, media, problems

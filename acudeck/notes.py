@@ -51,15 +51,31 @@ def make_note(key: str, guid: str, card_type: str, model_id: int, fields: tuple[
     return NoteSource(key, guid, card_type, FIELD_SEPARATOR.join(fields).encode("utf-8"), tags, note_digest(model_id, fields, tags), ords)
 
 
+class MediaFile(NamedTuple):
+    """A file of the deck's media/, as a card type that draws from it (picture) finds it."""
+
+    path: str
+    display: str  # as shown in messages
+    digest: str  # SHA-256 of its bytes (hex), taken when the deck was listed
+    size: int  # in bytes, when it was listed
+
+
 class NoteContext(NamedTuple):
-    """What a deck adds to its cards' notes: the key that seeds GUIDs, its tags, its reading."""
+    """What a deck adds to its cards' notes: the key that seeds GUIDs, its tags, its reading, and
+    its media files with their digests, so that a card file's cached notes depend on the images
+    its cards draw from (a changed image makes a new cache key)."""
 
     deck_key: str
     tags: tuple[str, ...]
     reading: dict[str, str]
+    media: tuple[tuple[str, MediaFile], ...] = ()  # (file name, file), by name
+    media_dir: str = ""  # the media/ folder, as shown in messages
 
     def fingerprint(self) -> bytes:
-        return repr((self.deck_key, self.tags, sorted(self.reading.items()))).encode()
+        return repr((self.deck_key, self.tags, sorted(self.reading.items()), self.media, self.media_dir)).encode()
+
+    def media_file(self, name: str) -> MediaFile | None:
+        return dict(self.media).get(name)
 
 
 def note_guid(deck_key: str, note_key: str) -> str:
@@ -68,8 +84,8 @@ def note_guid(deck_key: str, note_key: str) -> str:
 
 
 def source_html(card: CardSource, reading: dict[str, str]) -> str:
-    if not card.sources:
-        return ""
+    if not card.sources:  # a reference alone (a location standard, say) is named as it is
+        return f"<cite>{plain(card.reference)}</cite>" if card.reference else ""
     work = card.reference or reading.get("title", "")
     cite = f" <cite>{plain(work)}</cite>" if work else ""
     if not card.reference and reading.get("author"):

@@ -7,6 +7,7 @@ is what a student's Anki shows.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 from .errors import BuildError
 
 _STYLE = re.compile(r"<style>.*?</style>", re.S)
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"/\\]+)(")', re.I)
+_IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 # The rendered HTML a page holds: some 50 MB, which a browser still opens. A deck can render to far
 # more than its sources: a cloze text of 10,000 characters with 100 deletions is 100 cards of it.
 MAX_PAGE_CHARS = 50_000_000
@@ -46,6 +49,7 @@ def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | N
             options = col._backend.get_import_anki_package_presets()
             col.import_anki_package(ImportAnkiPackageRequest(package_path=str(apkg.resolve()), options=options))
             cards, size, left_out = [], 0, 0
+            media = Path(col.media.dir())
             for cid in sorted(col.find_cards(""), key=lambda c: (col.get_card(c).nid, col.get_card(c).ord)):
                 card = col.get_card(cid)
                 note = card.note()
@@ -59,14 +63,29 @@ def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | N
                     note_type=_label(note.mid, note.note_type()),
                     template=str(card.template()["name"]),
                     tags=list(note.tags),
-                    question=_STYLE.sub("", card.question()),
-                    answer=_STYLE.sub("", card.answer()),
+                    question=inline_media(_STYLE.sub("", card.question()), media),
+                    answer=inline_media(_STYLE.sub("", card.answer()), media),
                 )
                 size += len(rendered.question) + len(rendered.answer)
                 cards.append(rendered)
             return cards, left_out
         finally:
             col.close()
+
+
+def inline_media(fragment: str, media: Path) -> str:
+    """The images of the package as data: URIs, so that the page shows them on its own. Only files
+    the import put into the throwaway collection's media folder, by plain name; anything else stays."""
+
+    def inline(match: re.Match) -> str:
+        name = html.unescape(match.group(2))
+        mime = _IMAGE_TYPES.get(Path(name).suffix.lower())
+        path = media / name
+        if mime is None or path.parent != media or not path.is_file() or path.is_symlink():
+            return match.group(0)
+        return f"{match.group(1)}data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}{match.group(3)}"
+
+    return _IMG_SRC.sub(inline, fragment)
 
 
 def _label(model_id: int, note_type: dict | None) -> str:

@@ -83,7 +83,7 @@ class CoursePlan:
 
     course: CourseSource
     notes: list[tuple[str, NoteSource]]  # (deck key, note)
-    media: dict[str, Path]
+    media: dict[str, Path | bytes]
     apkg_path: Path
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:

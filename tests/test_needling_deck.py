@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 DECK_DIR = REPO / "cards_src/needling"
 APKG = REPO / "decks/needling.apkg"
 
-PER_NOTE = {"basic": 1, "reversed": 2, "point": 2, "compare": 2}
+PER_NOTE = {"basic": 1, "reversed": 2, "point": 2, "compare": 2, "picture": 2}
 
 
 def expected_cards(notes) -> int:

@@ -14,6 +14,7 @@ PINNED = {
     1795201103: ("cloze", ["Text", "Extra", "Source"], ["Cloze"]),
     1795201104: ("point", ["Point", "Muscle", "Extra", "Source"], ["Point to muscle", "Muscle to point"]),
     1795201105: ("compare", ["Aspect", "Item", "Value", "Table", "Extra", "Source"], ["Item to value", "Value to item"]),
+    1795201106: ("picture", ["Prompt", "Label", "Marked", "Unmarked", "Extra", "Source"], ["What is marked here?", "Where is {{Label}}?"]),
 }
 
 

@@ -81,6 +81,7 @@ EDGE_NOTES = [
     note("point", "point", "SI 11", "infraspinatus", "", "a < b", tags=("a", "b::c")),
     note("compare/x", "compare", "Aspect", "X", "value x", "<table></table>", "", ""),
     note("compare/y", "compare", "Aspect", "Y", "value y", "<table></table>", "", ""),
+    note("picture/SI 9", "picture", "", "SI 9", '<img src="acudeck-0000000000000001.svg">', '<img src="acudeck-0000000000000000.svg">', "", ""),
 ]
 
 

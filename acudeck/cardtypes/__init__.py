@@ -15,7 +15,7 @@ from .protocol import CardType, Field
 if TYPE_CHECKING:
     from ..notetypes import NoteTypeSpec
 
-CARD_TYPES = ["basic", "reversed", "cloze", "point", "compare"]
+CARD_TYPES = ["basic", "reversed", "cloze", "point", "picture", "compare"]
 
 REGISTRY: dict[str, CardType] = {name: cast(CardType, importlib.import_module(f"{__name__}.{name}")) for name in CARD_TYPES}
 

@@ -96,6 +96,10 @@ def media(card: CardSource) -> list[str]:
     return []
 
 
+def generate(card: CardSource, context: NoteContext) -> common.Generated:
+    return common.NOTHING
+
+
 def card_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
     # The same set operations as genanki's `Note._cloze_cards`: a set of ints does not iterate in
     # sorted order (c9 before c1, say), and the order decides the card ids.

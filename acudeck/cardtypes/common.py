@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..notes import NoteContext, NoteSource, make_note, note_guid, source_html
 from ..text import comparable
 
 if TYPE_CHECKING:
     from ..card import CardSource
+    from ..errors import Problem
     from ..notetypes import NoteTypeSpec
+
+
+class Generated(NamedTuple):
+    """What a card type makes at build time besides notes: media files by name, their bytes; the
+    media/ files it drew them from (used, not packed); the problems found."""
+
+    media: dict[str, bytes]
+    drawn_from: tuple[str, ...]
+    problems: list[Problem]
+
+
+NOTHING = Generated({}, (), [])
 
 BACK_FOOTER = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
 

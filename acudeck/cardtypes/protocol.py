@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from ..errors import Location, Problem
     from ..notes import NoteContext, NoteSource
     from ..notetypes import NoteTypeSpec
+    from .common import Generated
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Field:
     # "text": Markdown, rendered; "items": a mapping of items to Markdown values, rendered value by value
     # (compare's `items`); "data": plain data the type reads itself (numbers, lists), not rendered.
     kind: Literal["text", "items", "data"] = "text"
+    required: bool = True  # an optional field left out reads as "" (text), {} (items) or None (data)
 
 
 class CardType(Protocol):
@@ -63,6 +65,11 @@ class CardType(Protocol):
 
     def media(self, card: CardSource) -> list[str]:
         """Media files the type itself uses besides the images written in its Markdown fields."""
+        ...
+
+    def generate(self, card: CardSource, context: NoteContext) -> Generated:
+        """The media the type makes for the card (from the deck's media/, `context.media`), the
+        media/ files it draws them from, and the problems found doing so (`common.NOTHING` for none)."""
         ...
 
     def card_ords(self, fields: tuple[str, ...]) -> tuple[int, ...]:

@@ -63,5 +63,9 @@ def media(card: CardSource) -> list[str]:
     return []
 
 
+def generate(card: CardSource, context: NoteContext) -> common.Generated:
+    return common.NOTHING
+
+
 def card_ords(fields: tuple[str, ...]) -> tuple[int, ...]:
     return common.cards_with_a_front(_FRONTS, fields)

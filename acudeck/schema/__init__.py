@@ -39,7 +39,7 @@ def _type_schema(name: str) -> dict[str, Any]:
     own = {field.name: field.schema for field in kind.FIELDS}
     return {
         "type": "object",
-        "required": ["id", "type", *own],
+        "required": ["id", "type", *(field.name for field in kind.FIELDS if field.required)],
         "maxProperties": 20,
         "properties": {"id": {"$ref": "#/$defs/id"}, "type": {"const": kind.NAME, "description": kind.SUMMARY}, **own, **_common_card_properties()},
         "additionalProperties": False,
