@@ -52,6 +52,8 @@ def plan(folder: Path, key: str | None = None, name: str | None = None) -> dict[
     files = {f"{SCHEMAS}/{kind}.schema.json": schema_text(schema) for kind, schema in generated().items()}
     files[f"{deck_folder}/deck.yaml"] = _yaml_file("../../schemas/deck.schema.json", DECK_HEADER, deck)
     files[f"{deck_folder}/samples.yaml"] = MODELINE.format("../../schemas/cards.schema.json") + CARDS_HEADER + _cards_text(sample_cards())
+    for kind in REGISTRY.values():
+        files.update({f"{deck_folder}/media/{name}": text for name, text in kind.EXAMPLE_MEDIA.items()})
     files[f"courses/{key}-sample.yaml"] = _yaml_file("../schemas/course.schema.json", COURSE_HEADER, course)
     files[".vscode/settings.json"] = json.dumps({"yaml.schemas": editor_schemas()}, indent=2) + "\n"
     fill = _filler(name)

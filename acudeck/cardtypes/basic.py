@@ -29,6 +29,7 @@ NOTE_TYPE = NoteTypeSpec(
     templates=(common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
+EXAMPLE_MEDIA: dict[str, str] = {}
 
 
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:

@@ -34,6 +34,7 @@ NOTE_TYPE = NoteTypeSpec(
     templates=({"name": "Cloze", "qfmt": _SIDE, "afmt": _SIDE + common.BACK_FOOTER},),
     cloze=True,
 )
+EXAMPLE_MEDIA: dict[str, str] = {}
 
 
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:

@@ -39,6 +39,7 @@ NOTE_TYPE = NoteTypeSpec(
     ),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
+EXAMPLE_MEDIA: dict[str, str] = {}
 
 
 def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:

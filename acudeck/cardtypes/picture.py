@@ -52,20 +52,29 @@ _SPOT = {
     "maxProperties": 5,
     "description": "A labelled place, in the image's pixels (x to the right, y down from the top left), with one shape: at, circle, rect or polygon.",
 }
+# The image the schema's example card shows: `init` writes it beside the sample cards.
+EXAMPLE_MEDIA = {
+    "example-target.svg": (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120" viewBox="0 0 200 120">'
+        '<rect width="200" height="120" fill="#f4f1ea"/>'
+        '<circle cx="60" cy="60" r="30" fill="none" stroke="#555" stroke-width="4"/>'
+        '<circle cx="140" cy="60" r="30" fill="none" stroke="#555" stroke-width="4"/></svg>\n'
+    )
+}
 FIELDS = (
     Field(
         "image",
-        {"type": "string", "minLength": 1, "maxLength": 200, "description": "A file of the deck's media/ folder: an SVG or a PNG.", "examples": ["scapula-right-posterior.svg"]},
+        {"type": "string", "minLength": 1, "maxLength": 200, "description": "A file of the deck's media/ folder: an SVG or a PNG.", "examples": ["example-target.svg"]},
         kind="data",
     ),
-    Field("width", {"type": "number", "description": "The image's own width in pixels.", "examples": [640]}, kind="data"),
-    Field("height", {"type": "number", "description": "The image's own height in pixels.", "examples": [560]}, kind="data"),
+    Field("width", {"type": "number", "description": "The image's own width in pixels.", "examples": [200]}, kind="data"),
+    Field("height", {"type": "number", "description": "The image's own height in pixels.", "examples": [120]}, kind="data"),
     Field(
         "spots",
-        {"type": "array", "minItems": 1, "maxItems": MAX_SPOTS, "items": _SPOT, "examples": [[{"label": "SI 11", "at": [291, 263]}]]},
+        {"type": "array", "minItems": 1, "maxItems": MAX_SPOTS, "items": _SPOT, "examples": [[{"label": "Left ring", "at": [60, 60]}, {"label": "Right ring", "at": [140, 60]}]]},
         kind="data",
     ),
-    Field("prompt", common.text_field("Shown above the image on every card (Markdown).", "The right scapula, seen from behind."), required=False),
+    Field("prompt", common.text_field("Shown above the image on every card (Markdown).", "Two rings."), required=False),
     Field(
         "ask",
         {
@@ -74,7 +83,7 @@ FIELDS = (
             "minItems": 1,
             "items": {"type": "string", "maxLength": 100},
             "description": "The labels of the spots to make cards for; all of them when left out.",
-            "examples": [["SI 11"]],
+            "examples": [["Left ring", "Right ring"]],
         },
         kind="data",
         required=False,

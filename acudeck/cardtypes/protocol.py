@@ -37,6 +37,7 @@ class CardType(Protocol):
     LABEL: str  # how the preview names the type
     FIELDS: tuple[Field, ...]
     NOTE_TYPE: NoteTypeSpec  # a fixed model id, fields and templates
+    EXAMPLE_MEDIA: dict[str, str]  # media files (SVG text) its schema example uses, by name: `init` writes them
 
     def check(self, card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
         """Problems beyond the schema; `at(("items", "IMS"))` locates a value inside the card."""
