@@ -95,7 +95,7 @@ def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:
     """Build the selected decks, then write a page per package into `output` (by default
     decks/preview/, where a link is refused)."""
     from .output import output_folder, preview_folder, preview_page
-    from .preview import left_out_reason, write_preview
+    from .preview import card_origins, left_out_reason, write_preview
 
     report = Report(stderr=run.cache_warning())
     if output:  # before the build: a mistake shows at once
@@ -105,7 +105,7 @@ def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:
     for result in project.build(run.project(None), keys):
         name = f"{result.path.stem}.html"
         page = output / name if output else preview_page(run.root, name)
-        shown, left_out = write_preview(result.path, result.deck_name, page)
+        shown, left_out = write_preview(result.path, result.deck_name, page, card_origins(result.decks))
         more = f" ({left_out} more not shown: {left_out_reason()})" if left_out else ""
         report.stdout.append(f"{display_path(page, run.root)}: {shown} cards{more}")
     return report
