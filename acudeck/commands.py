@@ -87,8 +87,16 @@ def export(run: Run, keys: tuple[str, ...], fmt: str) -> tuple[str, Report]:
     from . import export as exporting
 
     warning = run.cache_warning()
-    decks = [deck_plan.deck for deck_plan in project.plan_project(run.project(None), keys).decks]
-    return (exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)), Report(stderr=warning)
+    plan = project.plan_project(run.project(None), keys)
+    decks = {deck_plan.deck.key: deck_plan.deck for deck_plan in plan.decks}
+    courses = {course_plan.course.key: course_plan for course_plan in plan.courses}
+    parts = []
+    for key in dict.fromkeys(keys) if keys else decks:  # without keys: every deck (a course would repeat its cards)
+        if key in courses:
+            parts += exporting.course_parts(courses[key].course.name, courses[key].notes, decks)
+        else:
+            parts.append(exporting.deck_part(decks[key]))
+    return (exporting.export_csv(parts) if fmt == "csv" else exporting.export_markdown(parts)), Report(stderr=warning)
 
 
 def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:
