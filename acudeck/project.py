@@ -274,8 +274,10 @@ def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
         return [Problem(Location(ledger_display), "missing; run 'python build.py' and commit the result")]
     locations = {card.id: card.location for card in plan.deck.cards} if stamped.added or stamped.changed else {}
     problems = []
+    built = f"{display_path(plan.apkg_path, root)} and {ledger_display}"
     for key in stamped.added:
-        problems.append(Problem(locations[key.split("/", 1)[0]], f"note '{key}' is new since {ledger_display} was written; run 'python build.py'"))
+        message = f"note '{key}' is new and not built yet (the card itself checks out): run 'python build.py' to add it to {built}, then commit them"
+        problems.append(Problem(locations[key.split("/", 1)[0]], message))
     for key in stamped.changed:
         problems.append(Problem(locations[key.split("/", 1)[0]], f"note '{key}' changed since {ledger_display} was written; run 'python build.py'"))
     for key in stamped.removed:
