@@ -74,9 +74,17 @@ def _lock(ctx: click.Context) -> None:
     default=None,
     help="Show progress on long builds [default: when standard error is a terminal].",
 )
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache in .acudeck-cache/ (here or after the command).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes that parse card files: 0 for one per CPU (the default), 1 for none (here or after the command).",
+)
 @click.version_option(package_name="acudeck")
 @click.pass_context
-def cli(ctx: click.Context, root: Path, progress: bool | None) -> None:
+def cli(ctx: click.Context, root: Path, progress: bool | None, no_cache: bool, jobs: int | None) -> None:
     """Build Anki decks from the YAML card sources in cards_src/.
 
     With no command, builds every deck (the same as `build`).
@@ -86,9 +94,12 @@ def cli(ctx: click.Context, root: Path, progress: bool | None) -> None:
       python build.py                  # build every deck into decks/
       python build.py build needling   # build one deck by its key
       python build.py check            # validate everything, write nothing
+      python build.py -j 1 --no-cache  # options go before the command or after it
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
+    ctx.obj["no_cache"] = no_cache
+    ctx.obj["jobs"] = jobs
     ctx.obj["progress"] = sys.stderr.isatty() if progress is None else progress
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
@@ -99,7 +110,7 @@ _JOBS = click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=0),
-    default=0,
+    default=None,
     help="Processes that parse card files: 0 for one per CPU (the default), 1 for none. Small decks are always read in one process.",
 )
 
@@ -109,7 +120,7 @@ _JOBS = click.option(
 @_NO_CACHE
 @_JOBS
 @click.pass_context
-def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) -> None:
+def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int | None) -> None:
     """Build decks into decks/<key>.apkg and update decks/<key>.lock.json.
 
     KEYS are deck keys (folder names under cards_src/) or course keys (courses/<key>.yaml);
@@ -137,7 +148,7 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
 @_NO_CACHE
 @_JOBS
 @click.pass_context
-def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool, jobs: int) -> None:
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool, jobs: int | None) -> None:
     """Validate the sources, the ledgers and the built decks; write nothing (but the cache).
 
     Fails when a source has a mistake, when a ledger or deck is out of date, or when a
@@ -154,10 +165,13 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text)))
 
 
-def _command_run(ctx: click.Context, no_cache: bool, jobs: int = 0):
+def _command_run(ctx: click.Context, no_cache: bool, jobs: int | None = None):
+    """A global option (`build.py --no-cache check`) counts as if written after the command; after it, it wins."""
     from .commands import Run
 
-    return Run(ctx.obj["root"], use_cache=not no_cache, jobs=jobs, progress=_progress_line if ctx.obj["progress"] else None)
+    no_cache = no_cache or ctx.obj.get("no_cache", False)
+    jobs = jobs if jobs is not None else ctx.obj.get("jobs")
+    return Run(ctx.obj["root"], use_cache=not no_cache, jobs=jobs or 0, progress=_progress_line if ctx.obj["progress"] else None)
 
 
 def _print(report) -> None:

@@ -87,15 +87,23 @@ def export(run: Run, keys: tuple[str, ...], fmt: str) -> tuple[str, Report]:
     from . import export as exporting
 
     warning = run.cache_warning()
-    decks = [deck_plan.deck for deck_plan in project.plan_project(run.project(None), keys).decks]
-    return (exporting.export_csv(decks) if fmt == "csv" else exporting.export_markdown(decks)), Report(stderr=warning)
+    plan = project.plan_project(run.project(None), keys)
+    decks = {deck_plan.deck.key: deck_plan.deck for deck_plan in plan.decks}
+    courses = {course_plan.course.key: course_plan for course_plan in plan.courses}
+    parts = []
+    for key in dict.fromkeys(keys) if keys else decks:  # without keys: every deck (a course would repeat its cards)
+        if key in courses:
+            parts += exporting.course_parts(courses[key].course.name, courses[key].notes, decks)
+        else:
+            parts.append(exporting.deck_part(decks[key]))
+    return (exporting.export_csv(parts) if fmt == "csv" else exporting.export_markdown(parts)), Report(stderr=warning)
 
 
 def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:
     """Build the selected decks, then write a page per package into `output` (by default
     decks/preview/, where a link is refused)."""
     from .output import output_folder, preview_folder, preview_page
-    from .preview import left_out_reason, write_preview
+    from .preview import card_origins, left_out_reason, write_preview
 
     report = Report(stderr=run.cache_warning())
     if output:  # before the build: a mistake shows at once
@@ -105,7 +113,7 @@ def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:
     for result in project.build(run.project(None), keys):
         name = f"{result.path.stem}.html"
         page = output / name if output else preview_page(run.root, name)
-        shown, left_out = write_preview(result.path, result.deck_name, page)
+        shown, left_out = write_preview(result.path, result.deck_name, page, card_origins(result.decks))
         more = f" ({left_out} more not shown: {left_out_reason()})" if left_out else ""
         report.stdout.append(f"{display_path(page, run.root)}: {shown} cards{more}")
     return report

@@ -6,6 +6,7 @@ so a student who imports both gets no duplicates, and an update to either reache
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,16 @@ def _selection(entry: dict, doc: YamlDocument, index: int) -> Selection:
     )
 
 
+def _tag_hint(selection: Selection, cards: list[tuple[CardSource, frozenset[str]]]) -> str:
+    """For a selection's tag that no card of the deck has: the closest tags the deck has."""
+    known = sorted({tag for _, family in cards for tag in family})
+    hints = []
+    for tag in sorted(selection.tags - set(known)):
+        close = difflib.get_close_matches(tag, known, n=1, cutoff=0.6)
+        hints.append(f"no card has tag '{tag}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+    return f" ({'; '.join(hints)})" if hints else ""
+
+
 def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path | bytes], list[Problem]]:
     """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
     problems = []
@@ -121,7 +132,7 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
                 problems.append(Problem(selection.location, f"deck '{deck.key}' has no card '{card_id}'"))
         picked = {card.id for card, family in families[deck.key] if selection.selects(card, family)}
         if not picked:
-            problems.append(Problem(selection.location, "selects no card"))
+            problems.append(Problem(selection.location, "selects no card" + _tag_hint(selection, families[deck.key])))
         chosen.setdefault(deck.key, set()).update(picked)
     notes: list[tuple[str, NoteSource]] = []
     media: dict[str, Path | bytes] = dict(_description_media(course, [decks[key] for key in chosen], problems, base))

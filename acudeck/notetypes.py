@@ -25,7 +25,7 @@ CSS = """\
   max-width: 40em;
   margin: 0 auto;
   padding: 0.8em;
-  overflow-wrap: anywhere;
+  overflow-wrap: break-word;
 }
 .prompt { font-size: 1.15em; }
 .ask { margin-top: 0.6em; font-size: 0.8em; color: #6e6e73; }
@@ -39,8 +39,9 @@ img { max-width: 100%; height: auto; }
 ul, ol { display: inline-block; text-align: left; margin: 0.3em 0; }
 code { font-size: 0.9em; background: rgba(127, 127, 127, 0.15); padding: 0 0.2em; border-radius: 3px; }
 .compare-wrap { overflow-x: auto; margin-top: 1em; }
-table.compare { border-collapse: collapse; margin: 0 auto; font-size: 0.8em; text-align: left; }
+table.compare { border-collapse: collapse; margin: 0 auto; font-size: 0.8em; text-align: left; overflow-wrap: normal; }
 table.compare th, table.compare td { border: 1px solid #c7c7cc; padding: 0.3em 0.6em; vertical-align: top; }
+table.compare th { hyphens: manual; }
 table.compare tr.current { background-color: #fff3bf; }
 .nightMode .card, .night_mode .card, .card.nightMode, .card.night_mode { color: #e5e5ea; background-color: #1c1c1e; }
 .nightMode .ask, .nightMode .aspect, .nightMode .source,

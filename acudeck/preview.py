@@ -14,8 +14,12 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BuildError
+
+if TYPE_CHECKING:
+    from .source import DeckSource
 
 _STYLE = re.compile(r"<style>.*?</style>", re.S)
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"/\\]+)(")', re.I)
@@ -33,6 +37,7 @@ class RenderedCard:
     tags: list[str]
     question: str
     answer: str
+    origin: str = ""  # "card-id · file:line", where the card is written, when the page knows it
 
 
 def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | None = None) -> tuple[list[RenderedCard], int]:
@@ -117,23 +122,41 @@ def left_out_reason() -> str:
 def _card_html(index: int, card: RenderedCard) -> str:
     data = html.escape(json.dumps({"type": card.note_type, "tags": card.tags}))
     label = html.escape(f"#{index} · {card.note_type} · {card.template}")
-    tags = html.escape(" ".join(card.tags))
+    origin = f'<span class="preview-origin">{html.escape(card.origin)}</span>' if card.origin else ""
+    tags = "".join(f'<span class="preview-tag">{html.escape(tag)}</span>' for tag in card.tags)
     return (
         f'<section class="preview-card" data-card="{data}">'
-        f'<header>{label}<span class="preview-tags">{tags}</span></header>'
+        f'<header><span class="preview-label">{label}</span>{origin}<span class="preview-tags">{tags}</span></header>'
         f'<div class="preview-sides"><div class="card preview-front">{card.question}</div>'
         f'<div class="card preview-back">{card.answer}</div></div></section>'
     )
 
 
-def write_preview(apkg: Path, title: str, out: Path) -> tuple[int, int]:
-    """Write the page for `apkg` to `out` (whose folder exists); return how many cards it shows, and how many it leaves out."""
+def write_preview(apkg: Path, title: str, out: Path, origins: dict[str, str] | None = None) -> tuple[int, int]:
+    """Write the page for `apkg` to `out` (whose folder exists); return how many cards it shows, and
+    how many it leaves out. `origins` maps a note's guid to where its card is written (card_origins)."""
     from .notetypes import CSS
     from .output import write_atomically
 
     cards, left_out = render_package(apkg)
+    for card in cards:
+        card.origin = (origins or {}).get(card.guid, "")
     write_atomically(out, preview_page(title, CSS, cards, left_out))
     return len(cards), left_out
+
+
+def card_origins(decks: list[DeckSource]) -> dict[str, str]:
+    """Each note's guid -> "card-id · file:line" of the card it was made of. A note's key is its
+    card's id, or the id, '/' and a part of the card (compare's item): ids never hold a '/'."""
+    cards = {(deck.key, card.id): card for deck in decks for card in deck.cards}
+    found = {}
+    for deck in decks:
+        for note in deck.notes:
+            card = cards.get((deck.key, note.key.split("/", 1)[0]))
+            if card is not None:
+                where = card.location
+                found[note.guid] = f"{card.id} · {where.path}:{where.line}"
+    return found
 
 
 _PAGE = """<!doctype html>
@@ -142,18 +165,25 @@ _PAGE = """<!doctype html>
 <title>{title} - card preview</title>
 <style>
 {css}
-body {{ margin: 0; font-family: sans-serif; background: #f2f2f7; }}
+body {{ margin: 0; font-family: sans-serif; background: #f2f2f7; overflow-wrap: break-word; }}
 body.nightMode {{ background: #000; color: #e5e5ea; }}
-.preview-bar {{ position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: 1em; align-items: center;
+.preview-bar {{ position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: 0.4em 1em; align-items: center;
   padding: 0.6em 1em; background: #fff; border-bottom: 1px solid #c7c7cc; }}
+.preview-bar label {{ display: flex; align-items: center; gap: 0.3em; min-width: 0; max-width: 100%; }}
+.preview-bar select {{ min-width: 0; max-width: 100%; flex: 1 1 auto; }}
 body.nightMode .preview-bar {{ background: #1c1c1e; border-color: #48484a; }}
-.preview-card {{ margin: 1em; border: 1px solid #c7c7cc; border-radius: 8px; overflow: hidden; background: #fff; }}
+main {{ padding: 0.5em; }}
+.preview-card {{ margin: 0.5em 0; border: 1px solid #c7c7cc; border-radius: 8px; overflow: hidden; background: #fff; min-width: 0; }}
 body.nightMode .preview-card {{ border-color: #48484a; background: #1c1c1e; }}
-.preview-card header {{ font-size: 12px; padding: 0.3em 0.8em; color: #6e6e73; border-bottom: 1px solid #e5e5ea; }}
-.preview-tags {{ float: right; }}
-.preview-sides {{ display: grid; grid-template-columns: 1fr 1fr; }}
-.preview-sides > .card {{ max-width: none; margin: 0; border-right: 1px solid #e5e5ea; }}
-@media (max-width: 700px) {{ .preview-sides {{ grid-template-columns: 1fr; }} }}
+.preview-card header {{ display: flex; flex-wrap: wrap; gap: 0.2em 1em; font-size: 12px; padding: 0.3em 0.8em; color: #6e6e73; border-bottom: 1px solid #e5e5ea; }}
+body.nightMode .preview-card header {{ color: #a1a1a6; border-color: #48484a; }}
+.preview-origin {{ font-family: monospace; }}
+.preview-tags {{ display: flex; flex-wrap: wrap; gap: 0 0.6em; margin-left: auto; min-width: 0; }}
+.preview-tag {{ min-width: 0; }}
+.preview-sides {{ display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }}
+.preview-sides > .card {{ max-width: none; min-width: 0; margin: 0; border-right: 1px solid #e5e5ea; }}
+body.nightMode .preview-sides > .card {{ border-color: #48484a; }}
+@media (max-width: 700px) {{ .preview-sides {{ grid-template-columns: minmax(0, 1fr); }} .preview-sides > .card {{ border-right: 0; border-bottom: 1px solid #e5e5ea; }} }}
 .preview-card[hidden] {{ display: none; }}
 </style></head>
 <body class="card-preview">

@@ -123,6 +123,7 @@ class BuiltPackage:
     written: bool
     stamped: Stamped | None = None  # None for a course deck: it has no ledger of its own
     warnings: list[Problem] = field(default_factory=list)
+    decks: list[DeckSource] = field(default_factory=list)  # the decks its notes come from (the preview shows where each card is written)
 
 
 @_no_cycle_collection()
@@ -207,11 +208,12 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
                 _stage_ledger(staging, deck_plan, stamped, plan.cache)
             # A changed ledger means changed notes: no need to compare with the old package.
             written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path, compare=not ledger_changed)
-            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings))
+            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings, [deck_plan.deck]))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
             written = _stage(staging, course_plan.package(stamps), course_plan.apkg_path)
-            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.notes], written))
+            drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
+            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.notes], written, decks=drawn))
         staging.commit()
     return results
 
@@ -272,8 +274,10 @@ def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
         return [Problem(Location(ledger_display), "missing; run 'python build.py' and commit the result")]
     locations = {card.id: card.location for card in plan.deck.cards} if stamped.added or stamped.changed else {}
     problems = []
+    built = f"{display_path(plan.apkg_path, root)} and {ledger_display}"
     for key in stamped.added:
-        problems.append(Problem(locations[key.split("/", 1)[0]], f"note '{key}' is new since {ledger_display} was written; run 'python build.py'"))
+        message = f"note '{key}' is new and not built yet (the card itself checks out): run 'python build.py' to add it to {built}, then commit them"
+        problems.append(Problem(locations[key.split("/", 1)[0]], message))
     for key in stamped.changed:
         problems.append(Problem(locations[key.split("/", 1)[0]], f"note '{key}' changed since {ledger_display} was written; run 'python build.py'"))
     for key in stamped.removed:

@@ -108,6 +108,8 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     _pack_description_media(deck, problems, base)
     if problems:
         raise SourceError(problems)
+    if not deck.notes:  # (not deck.cards: a cached file's cards are read only when asked for)
+        deck.warnings.append(Problem(deck.location, "warning: deck has no cards; add them to a card file (*.yaml) beside deck.yaml, under `cards:`"))
     return deck
 
 

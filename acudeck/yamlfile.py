@@ -113,7 +113,7 @@ def parse_yaml(text: str, display: str) -> YamlDocument:
         builder = _Builder(loader, doc)
         doc.data = builder.document()
     except yaml.MarkedYAMLError as exc:
-        raise SourceError([_syntax_problem(exc, display)]) from None
+        raise SourceError([_slip(exc, text, display) or _syntax_problem(exc, display)]) from None
     except yaml.reader.ReaderError as exc:
         raise SourceError([_control_problem(text, exc.position, display, _codepoint(exc.character))]) from None
     except yaml.YAMLError as exc:
@@ -142,6 +142,69 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
     if exc.context:
         message += f" ({exc.context})"
     return Problem(Location(display, line, col), message)
+
+
+# The commonest slips, told in plain words with their fix, where they are (tests/bad_inputs/yaml-slip-*):
+# an unclosed quote (at its opening), curly quotes used as quotes, a value with ': ' unquoted, '-id:'
+# with no space, 'front:x' with no space, a key indented unlike its neighbours, a list item at the
+# wrong indent; and a tab (in _syntax_problem).
+_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[A-Za-z_][\w-]*):(?P<gap> *)(?P<value>.*)$")
+
+
+def _slip(exc: yaml.MarkedYAMLError, text: str, display: str) -> Problem | None:
+    lines = text.splitlines()
+    mark, context = exc.problem_mark, exc.context_mark
+    problem = exc.problem or ""
+
+    def at(line: int, col: int, message: str) -> Problem:
+        return Problem(Location(display, line + 1, col + 1), message)
+
+    def line_text(index: int) -> str:
+        return lines[index] if 0 <= index < len(lines) else ""
+
+    if "while scanning a quoted scalar" in (exc.context or "") and "end of stream" in problem and context:
+        quote = line_text(context.line)[context.column : context.column + 1] or '"'
+        return at(context.line, context.column, f"this {quote} opens a quoted value that is never closed: end the value with {quote} on the same line")
+    if not mark:
+        return None
+    for index in (mark.line - 1, mark.line):  # libyaml stops on the line after '-id: a'
+        current = line_text(index)
+        if (dash := re.match(r"^( *)-(?=[^\s-])", current)) and "mapping values" in problem:
+            return at(index, len(dash.group(1)), "a list item needs a space after '-': write '- " + current[len(dash.group(0)) :].strip()[:40] + "'")
+    for index in range(context.line if context else mark.line, mark.line + 1):
+        current = line_text(index)
+        found = _KEY_LINE.match(current)
+        if found and found.group("value")[:1] in "“‘”’" and found.group("value"):
+            col = found.start("value")
+            return at(index, col, "curly quotes (“ ” ‘ ’) are not YAML quotes: put the value in straight quotes, \"...\" or '...'")
+        if "simple key" in (exc.context or "") and (nospace := re.match(r"^( *(?:- +)?)([A-Za-z_][\w-]*):(?=[^\s:])", current)):
+            col = len(nospace.group(0))
+            return at(index, col, f"a space is missing after '{nospace.group(2)}:': write '{nospace.group(2)}: {current[col:].strip()[:40]}'")
+    current = line_text(mark.line)
+    found = _KEY_LINE.match(current)
+    if "mapping values" in problem and found and found.group("gap") and mark.column > found.start("value"):
+        key, value = found.group("key"), found.group("value")
+        return at(mark.line, found.start("value"), f"the value of '{key}' holds ': ', which YAML reads as a new key: put the value in quotes, {key}: \"{value[:40]}\"")
+    if "mapping values" in problem and found:
+        neighbour = _neighbour_indent(lines, mark.line)
+        indent = len(found.group("indent"))
+        if neighbour is not None and neighbour != indent:
+            return at(mark.line, indent, f"'{found.group('key')}' is indented {indent} spaces, the key above it {neighbour}: the keys of one card line up under each other")
+    if "did not find expected key" in problem and current.lstrip().startswith("- "):
+        indent = len(current) - len(current.lstrip())
+        items = [len(line) - len(line.lstrip()) for line in lines[: mark.line] if line.lstrip().startswith("- ")]
+        if items and items[0] != indent:
+            return at(mark.line, indent, f"this list item starts {indent} spaces in, the items above it {items[0]}: line up the '-' of every item")
+    return None
+
+
+def _neighbour_indent(lines: list[str], index: int) -> int | None:
+    """The indentation of the nearest key line above `index`."""
+    for line in reversed(lines[:index]):
+        found = _KEY_LINE.match(line)
+        if found:
+            return len(found.group("indent")) + len(found.group("dash") or "")
+    return None
 
 
 class _Refused(Exception):

@@ -319,7 +319,7 @@ def test_markdown_study_sheet_holds_no_raw_html(tmp_path):
 def test_markdown_study_sheet_keeps_harmless_angle_brackets(tmp_path):
     _deck(tmp_path, cards="cards:\n  - id: a\n    type: basic\n    front: 'Is 1 < 2 and 3 <= 4?'\n    back: 'Yes, <- and <3.'\n")
     result = run(tmp_path, "export", "--format", "markdown")
-    assert "- **Is 1 < 2 and 3 <= 4?** — Yes, <- and <3.\n" in result.output
+    assert "- Is 1 < 2 and 3 <= 4? — **Yes, <- and <3.**\n" in result.output
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path):
@@ -340,13 +340,15 @@ cards:
     write(tmp_path / "cards_src/m/cards2.yaml", 'cards:\n  - id: tab\n    type: basic\n    front: "\\tTabbed question?"\n    back: "\\rReturn"\n    extra: "one\\r=1+1"\n')
     result = run(tmp_path, "export", "--format", "csv")
     assert result.exit_code == 0, result.stderr
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(result.output))}
-    formula = rows["formula"]
-    assert formula["front"] == '\'=HYPERLINK("https://evil.example","click")'
-    assert formula["back"] == '\'+1+cmd|" /C calc"!A0'
-    assert formula["extra"] == "'@SUM(A1:A2)"
-    assert formula["source"] == "'-2+3"
-    assert rows["tab"]["front"] == "'\tTabbed question?" and rows["tab"]["back"] == "'\rReturn"
-    assert rows["tab"]["extra"] == "one\r=1+1"  # one cell: a spreadsheet starts no row, and no formula, at the carriage return
+    body = "".join(line for line in result.output.splitlines(keepends=True) if not line.startswith("#"))
+    rows = {row[4]: row for row in csv.reader(io.StringIO(body))}  # by the first field
     assert len(rows) == 3
-    assert rows["safe"]["front"] == "What is 1 + 1?" and rows["safe"]["back"] == "2"
+    formula = rows['&#61;HYPERLINK("https://evil.example","click")']
+    assert formula[5] == '&#43;1+cmd|" /C calc"!A0'  # a field is HTML: Anki shows the entity as the character
+    assert formula[6] == "&#64;SUM(A1:A2)"
+    assert formula[7].startswith("“-2+3”")  # the Source field: never at the start of a cell
+    tab = next(row for key, row in rows.items() if "Tabbed question?" in key)  # Markdown made a code block of it
+    assert tab[6] == "one\n=1+1"  # rendered: Markdown made a line feed of the carriage return
+    assert '"one\n=1+1"' in result.output  # quoted: one cell, and a spreadsheet starts no formula inside it
+    assert rows["What is 1 + 1?"][5] == "2"
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows.values() for cell in row)

@@ -255,3 +255,21 @@ def test_a_build_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(project
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_check_on_a_new_card_says_a_build_is_needed_and_the_card_is_fine(project):
+    assert run(project, "build").exit_code == 0
+    write(project / "cards_src/sample/new.yaml", "cards:\n  - id: q-new\n    type: basic\n    front: A new question?\n    back: Yes.\n")
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "cards_src/sample/new.yaml:2:5: note 'q-new' is new and not built yet (the card itself checks out): "
+        "run 'python build.py' to add it to decks/sample.apkg and decks/sample.lock.json, then commit them"
+    ]
+
+
+def test_an_empty_deck_builds_with_a_warning(project):
+    write(project / "cards_src/sample/cards.yaml", "cards: []\n")
+    result = run(project, "build")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == ["cards_src/sample/deck.yaml:1:1: warning: deck has no cards; add them to a card file (*.yaml) beside deck.yaml, under `cards:`"]

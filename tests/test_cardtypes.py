@@ -127,7 +127,7 @@ def test_adding_a_type_is_one_copied_module(tmp_path):
     check = acudeck("check")
     assert (check.returncode, check.stderr) == (0, "ok\n")
     export = acudeck("export", "--format", "csv")
-    assert "q-flip,flip,Which channel is SI?,The Small Intestine channel." in export.stdout
+    assert ",Which channel is SI?,The Small Intestine channel.," in export.stdout and "\nacudeck Flip,Test::sample," in export.stdout
     preview = acudeck("preview")
     assert preview.returncode == 0, preview.stderr
     assert "The Small Intestine channel." in (project / "decks/preview/sample.html").read_text("utf-8")

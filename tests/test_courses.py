@@ -92,3 +92,21 @@ def test_a_course_cannot_share_a_key_with_a_deck(project):
     result = run(project)
     assert result.exit_code == 1
     assert result.stderr == "courses/sample.yaml:1:1: course key 'sample' is also a deck's key; both would be decks/sample.apkg\n"
+
+
+def test_a_deck_with_a_yaml_slip_gives_its_course_no_second_error(project):
+    write(project / "courses/week.yaml", "key: week\nname: Week\nselect:\n  - deck: sample\n    types: [point]\n")
+    write(project / "cards_src/sample/cards.yaml", "cards:\n  - id: q\n    type: basic\n    front: Note: this\n    back: b\n")
+    for command in ("build", "check"):
+        result = run(project, command)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [
+            "cards_src/sample/cards.yaml:4:12: the value of 'front' holds ': ', which YAML reads as a new key: put the value in quotes, front: \"Note: this\""
+        ]
+
+
+def test_a_misspelled_tag_in_a_selection_gets_a_did_you_mean(project):
+    write(project / "courses/week.yaml", "key: week\nname: Week\nselect:\n  - deck: sample\n    tags: [test::basc, nothing::like::it]\n")
+    result = run(project, "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["courses/week.yaml:4:5: selects no card (no card has tag 'nothing::like::it'; no card has tag 'test::basc'; did you mean 'test::basic'?)"]

@@ -1,12 +1,13 @@
 """The preview page: every card, front and back, as Anki's own engine renders it."""
 
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from conftest import run
+from conftest import run, write
 
 from acudeck.contents import read_apkg
 
@@ -72,3 +73,18 @@ def test_preview_page_renders_in_a_headless_browser(project, tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(set(data[100:20000])) > 50  # a blank page compresses to a handful of distinct bytes
+
+
+def test_each_previewed_card_shows_its_id_and_where_it_is_written(project):
+    write(
+        project / "cards_src/sample/more.yaml", "cards:\n  - id: q-compare\n    type: compare\n    aspect: Target\n    items: {Dry needling: Trigger points, IMS: Motor points}\n"
+    )
+    write(project / "courses/week.yaml", "key: week\nname: Week\nselect:\n  - deck: sample\n    types: [compare, point]\n")
+    result = run(project, "preview")
+    assert result.exit_code == 0, result.stderr
+    for page, expected in (("sample", 9), ("week", 6)):
+        text = (project / f"decks/preview/{page}.html").read_text()
+        origins = re.findall(r'<span class="preview-origin">([^<]*)</span>', text)
+        assert len(origins) == text.count('class="preview-card"') == expected
+        assert "q-compare · cards_src/sample/more.yaml:2" in origins and "q-point · cards_src/sample/cards.yaml:9" in origins
+        assert ("q-basic · cards_src/sample/cards.yaml:2" in origins) == (page == "sample")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .. import mathjax, text
@@ -85,12 +86,15 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def export_rows(card: CardSource) -> list[tuple[str, str]]:
-    return [(card.text("text"), card.text("text"))]
-
-
 def study_sheet(card: CardSource) -> list[str]:
-    return [f"- {text.CLOZE_DELETION.sub(lambda m: f'**{text.cloze_answer(m)}**', card.text('text'))}", ""]
+    """The text as a statement, each answer in bold (once, where the text has it in bold already)."""
+    written = card.text("text")
+
+    def answer(deletion: re.Match[str]) -> str:
+        shown = common.strong(text.cloze_answer(deletion))
+        return shown[2:-2] if common.inside_strong(written, deletion.start()) and shown.startswith("**") else shown
+
+    return [f"- {common.one_line(text.CLOZE_DELETION.sub(answer, written))}", ""]
 
 
 def media(card: CardSource) -> list[str]:

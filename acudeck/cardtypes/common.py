@@ -76,4 +76,31 @@ def same_question(card: CardSource, what: str, other: CardSource, other_what: st
 
 
 def study_line(front: str, back: str) -> list[str]:
-    return [f"- **{front}** — {back}", ""]
+    """A question and its answer on the study sheet: `- question — **answer**`; an answer of
+    several lines (a list, say) follows on its own lines, as written."""
+    if "\n" in back.strip():
+        return [f"- {one_line(front)}", "", *(f"  {line}" if line.strip() else "" for line in back.strip().splitlines()), ""]
+    return [f"- {one_line(front)} — {strong(back)}", ""]
+
+
+_STRONG_MARK = re.compile(r"\*\*|__")
+
+
+def strong(text: str) -> str:
+    """Markdown text in bold, once: its own bold marks are dropped (bold inside bold is no bold)."""
+    inner = _STRONG_MARK.sub("", one_line(text))
+    return f"**{inner}**" if inner.strip() else inner
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def table_cell(text: str) -> str:
+    """Markdown text in a table cell: one line, with its '|' escaped."""
+    return one_line(text).replace("|", "\\|")
+
+
+def inside_strong(text: str, position: int) -> bool:
+    """Whether `position` in Markdown `text` is inside a `**...**` span (an odd count of marks before it)."""
+    return len(_STRONG_MARK.findall(text[:position])) % 2 == 1

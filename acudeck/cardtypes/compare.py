@@ -86,14 +86,10 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def export_rows(card: CardSource) -> list[tuple[str, str]]:
-    aspect = card.text("aspect")
-    return [(f"{aspect}: {item}", value) for item, value in card.items("items").items()]
-
-
 def study_sheet(card: CardSource) -> list[str]:
-    rows = [f"**{card.text('aspect')}**", "", "| | |", "|---|---|"]
-    rows += [f"| {item} | {value} |" for item, value in card.items("items").items()]
+    """A table: a row per item, headed by what is compared."""
+    rows = [f"| Item | {common.table_cell(card.text('aspect'))} |", "|---|---|"]
+    rows += [f"| {common.table_cell(item)} | {common.table_cell(value)} |" for item, value in card.items("items").items()]
     return [*rows, ""]
 
 

@@ -267,16 +267,6 @@ def _spot_text(spot: drawing.Spot) -> str:
     return f"{type(spot.shape).__name__.lower()} {', '.join(drawing._num(n) for n in drawing._numbers(spot.shape))}"
 
 
-def export_rows(card: CardSource) -> list[tuple[str, str]]:
-    """The image file and the spot as written: the sides are made by `build`, not by export."""
-    prompt = f"{card.text('prompt')} " if card.fields.get("prompt") else ""
-    image = card.fields["image"]
-    rows = []
-    for spot in asked(card):
-        rows += [(f"{prompt}What is marked here? (media/{image}, {_spot_text(spot)})", spot.label), (f"{prompt}Where is {spot.label}? (media/{image})", _spot_text(spot))]
-    return rows
-
-
 def study_sheet(card: CardSource) -> list[str]:
     lines = [f"![{plain(card.text('prompt')) if card.fields.get('prompt') else 'picture'}](media/{card.fields['image']})", ""]
     lines += [f"- **{spot.label}** — {_spot_text(spot)}" for spot in asked(card)]

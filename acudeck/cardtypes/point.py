@@ -57,10 +57,6 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def export_rows(card: CardSource) -> list[tuple[str, str]]:
-    return [(card.text("point"), card.text("muscle"))]
-
-
 def study_sheet(card: CardSource) -> list[str]:
     return common.study_line(card.text("point"), card.text("muscle"))
 

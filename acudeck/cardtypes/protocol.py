@@ -56,12 +56,11 @@ class CardType(Protocol):
         """Why two cards whose prompts `what` and `other_what` look alike cannot both stay."""
         ...
 
-    def export_rows(self, card: CardSource) -> list[tuple[str, str]]:
-        """(front, back) pairs as written (Markdown), for other flashcard tools."""
-        ...
-
     def study_sheet(self, card: CardSource) -> list[str]:
-        """Markdown lines for the printable study sheet."""
+        """CommonMark lines for the printable study sheet, as written (Markdown): a statement or a
+        question with its answer in bold (once: `common.strong`), a table with headers. The export
+        adds the footnote of the card's sources to its last line. (The CSV export needs nothing of
+        a type: it writes the notes the type made.)"""
         ...
 
     def media(self, card: CardSource) -> list[str]:
