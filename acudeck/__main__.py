@@ -134,10 +134,11 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int) 
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also check that every card's `source` quote appears in this text.",
 )
+@click.option("--base", "base_rev", metavar="BASE", help="Also check that the ledgers keep what git revision BASE released (mods, retired cards, card types).")
 @_NO_CACHE
 @_JOBS
 @click.pass_context
-def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool, jobs: int) -> None:
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, base_rev: str | None, no_cache: bool, jobs: int) -> None:
     """Validate the sources, the ledgers and the built decks; write nothing (but the cache).
 
     Fails when a source has a mistake, when a ledger or deck is out of date, or when a
@@ -147,11 +148,12 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     Examples:
       python build.py check
       python build.py check --source-text reading.txt
+      python build.py check --base main
     """
     from . import commands
 
     _lock(ctx)
-    _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text)))
+    _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text, base_rev)))
 
 
 def _command_run(ctx: click.Context, no_cache: bool, jobs: int = 0):

@@ -337,11 +337,13 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
     return Stamped(new, mods, notetype_mods, added, changed, removed)
 
 
-def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, Location], where: Location, ledger_display: str) -> list[Problem]:
-    """Released cards that vanished without being retired: their students' progress would be orphaned."""
+def missing_released_cards(old: Ledger, card_ids: set[str], note_keys: set[str], retired: Mapping[str, Location], where: Location, ledger_display: str) -> list[Problem]:
+    """Released cards (and compare items) that vanished without being retired: their students'
+    progress would be orphaned, and a renamed item would give them a second note."""
     problems = []
-    # Most note keys are card ids still in use: only the rest (and compare items' keys) are split.
-    released = {key.split("/", 1)[0] for key in old.hashes.keys() - card_ids}
+    # Most note keys are still in use: only the rest are looked at.
+    gone = old.hashes.keys() - note_keys
+    released = {key.split("/", 1)[0] for key in gone}
     for card_id in sorted(released - card_ids - set(retired)):
         problems.append(
             Problem(
@@ -349,4 +351,109 @@ def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, L
                 f"card '{card_id}' was released ({ledger_display}) and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml",
             )
         )
+    for key in sorted(gone):
+        card_id, _, item = key.partition("/")
+        if item and card_id in card_ids and card_id not in retired and key not in retired:
+            problems.append(Problem(where, f"item '{_shown(item)}' of card '{card_id}' was released ({ledger_display}) and is gone from the sources; {_retire_item(key)}"))
+    return problems
+
+
+def _retire_item(key: str) -> str:
+    return f"restore it, or list '{_shown(key)}' under 'retired:' in deck.yaml (a renamed item is a new note: retire the old name)"
+
+
+def retired_in_use(note_keys: set[str], retired: Mapping[str, Location]) -> list[Problem]:
+    """A compare item listed under `retired:` while the card still has it."""
+    return [
+        Problem(where, f"item '{_shown(key.partition('/')[2])}' of card '{key.partition('/')[0]}' is retired and can never be used again")
+        for key, where in retired.items()
+        if "/" in key and key in note_keys
+    ]
+
+
+# --------------------------------------------------------------------------- history since a release
+#
+# `check --base BASE` holds the build to what BASE released: what students have. A pull request can
+# rewrite the ledger as it likes, so the rules below read the released ledger, not the current one.
+
+FUTURE_SLACK = 24 * 3600  # a mod this far past the clock would hold back every later edit
+
+
+@dataclass
+class Released:
+    """A deck as a base revision released it: its ledger and the type of each card."""
+
+    ledger: Ledger
+    card_types: dict[str, str]  # card id -> card type
+
+
+def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types: Mapping[str, str], deck: DeckHistory, now: int) -> list[Problem]:
+    """What would not reach students who imported `base_rev`, or would break their notes."""
+    new, old = stamped.ledger, base.ledger
+    problems: list[Problem] = []
+    changed_type = {card_id for card_id, card_type in card_types.items() if base.card_types.get(card_id, card_type) != card_type}
+    for card_id in sorted(changed_type):
+        problems.append(
+            Problem(
+                deck.locations[card_id],
+                f"card '{card_id}' was a {base.card_types[card_id]} card in {base_rev} and is now {card_types[card_id]}; "
+                f"Anki would mark its notes conflicting and stop updating them: restore its type, or list '{card_id}' under 'retired:' "
+                "in deck.yaml and add the new card under a new id",
+            )
+        )
+    for key in sorted(new.hashes.keys() & old.hashes.keys()):
+        card_id = key.split("/", 1)[0]
+        if card_id in changed_type:
+            continue
+        mod, released = stamped.mods[key], old.mods[key]
+        if mod < released:
+            problems.append(Problem(deck.locations[card_id], f"note '{key}': its mod {mod} is older than {base_rev}'s {released}; {_restore(base_rev, deck)}"))
+        elif new.hashes[key] != old.hashes[key] and mod == released:
+            problems.append(
+                Problem(
+                    deck.locations[card_id],
+                    f"note '{key}' changed since {base_rev} but its mod {mod} is not newer, so students' Anki would not update it; {_restore(base_rev, deck)}",
+                )
+            )
+    for key in sorted(new.hashes.keys()):
+        if stamped.mods[key] > now + FUTURE_SLACK:
+            problems.append(Problem(deck.locations[key.split("/", 1)[0]], f"note '{key}': its mod {stamped.mods[key]} lies in the future; {_restore(base_rev, deck)}"))
+    for key in sorted(old.hashes.keys() - new.hashes.keys()):
+        card_id, _, item = key.partition("/")
+        if card_id in deck.retired or key in deck.retired or card_id in changed_type:
+            continue
+        if item:
+            problems.append(Problem(deck.where, f"item '{_shown(item)}' of card '{card_id}' was released in {base_rev} and is gone from the sources; {_retire_item(key)}"))
+        else:
+            problems.append(Problem(deck.where, f"card '{card_id}' was released in {base_rev} and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml"))
+    problems += _notetype_history(old, new, base_rev, deck)
+    return problems
+
+
+@dataclass
+class DeckHistory:
+    """Where a deck's history problems are told: its cards, its deck.yaml, its ledger."""
+
+    locations: Mapping[str, Location]  # card id -> the card
+    retired: Mapping[str, Location]
+    where: Location  # deck.yaml
+    ledger_display: str
+
+
+def _restore(base_rev: str, deck: DeckHistory) -> str:
+    return f"restore its line in {deck.ledger_display} from {base_rev} and run 'python build.py'"
+
+
+def _notetype_history(old: Ledger, new: Ledger, base_rev: str, deck: DeckHistory) -> list[Problem]:
+    problems = []
+    where = Location(deck.ledger_display)
+    for mid in sorted(old.notetypes.keys() & new.notetypes.keys()):
+        before, after = old.notetypes[mid], new.notetypes[mid]
+        what = f"note type '{_shown(after['name'])}' (model id {mid})"
+        if before["schema"] != after["schema"]:
+            problems.append(Problem(where, f"{what} changed its fields or templates since {base_rev}; Anki would stop updating every student's notes of this type"))
+        elif after["mod"] < before["mod"]:
+            problems.append(Problem(where, f"{what}: its mod {after['mod']} is older than {base_rev}'s {before['mod']}; {_restore(base_rev, deck)}"))
+        elif before["hash"] != after["hash"] and after["mod"] == before["mod"]:
+            problems.append(Problem(where, f"{what} changed since {base_rev} but its mod {after['mod']} is not newer; {_restore(base_rev, deck)}"))
     return problems

@@ -15,7 +15,7 @@ from .course import CourseSource, course_notes, load_course
 from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
-from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
+from .ledger import DeckHistory, Ledger, Released, Stamped, history_problems, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, retired_in_use, stamp
 from .notes import NoteSource
 from .package import PackageSpec, stage_apkg
 from .reader import CardFileReader
@@ -183,8 +183,9 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem], cache: FileCache | None) -> DeckPlan:
     path = ledger_path(project.out, deck.key)
     ledger = read_ledger(path, display_path(path, project.root), cache, deck=deck.key)
-    card_ids = deck.card_ids()
-    problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
+    note_keys = {note.key for note in deck.notes}
+    problems += missing_released_cards(ledger, deck.card_ids(), note_keys, deck.retired, deck.location, display_path(path, project.root))
+    problems += retired_in_use(note_keys, deck.retired)
     return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
 
 
@@ -235,8 +236,9 @@ def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True
 
 
 @_no_cycle_collection()
-def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
-    """Everything `build` would change or refuse, without writing anything."""
+def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None, base: tuple[str, dict[str, Released]] | None = None) -> list[Problem]:
+    """Everything `build` would change or refuse, without writing anything. `base`: a revision's
+    name and its released decks, whose history the build must keep (see ledger.history_problems)."""
     plan = plan_project(project, keys)
     stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
     problems: list[Problem] = []
@@ -248,6 +250,8 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
             stale_decks.add(deck_plan.deck.key)
         else:
             problems += _mismatch(deck_plan.package(stamps[deck_plan.deck.key]), deck_plan.apkg_path, project.root)
+        if base and deck_plan.deck.key in base[1]:
+            problems += _history(deck_plan, stamps[deck_plan.deck.key], base[0], base[1][deck_plan.deck.key], project.root)
         if source_text is not None:
             from .quotes import check_quotes
 
@@ -256,6 +260,13 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
         if not stale_decks & {key for key, _ in course_plan.notes}:
             problems += _mismatch(course_plan.package(stamps), course_plan.apkg_path, project.root)
     return problems
+
+
+def _history(plan: DeckPlan, stamped: Stamped, base_rev: str, released: Released, root: Path) -> list[Problem]:
+    deck = plan.deck
+    where = DeckHistory({card.id: card.location for card in deck.cards}, deck.retired, deck.location, display_path(plan.ledger_path, root))
+    card_types = {card.id: card.type for card in deck.cards}
+    return history_problems(released, base_rev, stamped, card_types, where, int(time.time()))
 
 
 def _mismatch(spec: PackageSpec, path: Path, root: Path) -> list[Problem]:
