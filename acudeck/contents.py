@@ -130,3 +130,13 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
         if expected[part] != actual[part]:
             found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
     return found
+
+
+def note_shapes(path: Path, guids: set[str]) -> dict[str, tuple[int, list[int]]]:
+    """For each of `guids` in the package: its model id and the ords of its cards."""
+    shapes: dict[str, tuple[int, list[int]]] = {}
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        for guid, mid, card_ord in conn.execute("SELECT n.guid, n.mid, c.ord FROM notes n JOIN cards c ON c.nid = n.id ORDER BY n.guid, c.ord"):
+            if guid in guids:
+                shapes.setdefault(guid, (mid, []))[1].append(card_ord)
+    return shapes

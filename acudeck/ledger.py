@@ -37,6 +37,9 @@ class Ledger:
     hashes: dict[str, str] = field(default_factory=dict)  # note key -> content hash
     mods: dict[str, int] = field(default_factory=dict)  # note key -> mod; the same keys
     notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
+    # note key -> {"type": card type, "ords": [card ords]}: what a retired note's tombstone is made of
+    # (tombstone.py), kept from the build that retired it, since its card is gone from the sources.
+    retired: dict[str, dict] = field(default_factory=dict)
     # The file's text and deck key, when the text is exactly what `to_json` writes: a few changed
     # notes are then written as a patch of it (see `ledger_text`).
     text: str = field(default="", compare=False, repr=False)
@@ -50,7 +53,9 @@ class Ledger:
         columns = zip(map(_quote, keys), map(_quote, map(self.hashes.__getitem__, keys)), map(self.mods.__getitem__, keys), strict=True)
         notes = list(map(_NOTE_LINE.__mod__, columns))
         notetypes = [f"{_quote(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
-        return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
+        retired = [f"{_quote(key)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for key, entry in sorted(self.retired.items())]
+        tail = f',\n "retired": {_block(retired)}' if retired else ""  # absent until a note is retired: older ledgers stay byte for byte
+        return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}{tail}\n}}\n'
 
 
 def _block(lines: list[str]) -> str:
@@ -96,6 +101,10 @@ def read_ledger(path: Path, display: str, cache: FileCache | None = None, *, dec
 MAX_LEDGER_BYTES = 64 * 1024 * 1024  # a ledger takes about 70 bytes a note: 64 MiB is some 900,000 notes
 MAX_MOD = 2**32 - 1
 _TOP_KEYS = ("deck", "format", "notes", "notetypes")
+_OPTIONAL_KEYS = ("retired",)
+_RETIRED_KEYS = frozenset({"type", "ords"})
+_CARD_TYPE = re.compile(r"[a-z][a-z0-9_]{0,40}")
+MAX_ORDS = 500  # more cards than any note makes (a cloze's numbers are capped far below)
 _NOTE_KEYS = frozenset({"hash", "mod"})
 _NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod"})
 _NOTE_HASH = re.compile(r"[0-9a-f]{20}")  # make_note's digest
@@ -121,7 +130,7 @@ def _parse_ledger(raw: bytes) -> tuple[Ledger, str]:
         if name not in data:
             raise Unreadable(f"key '{name}' is missing")
     for name in data:
-        if name not in _TOP_KEYS:
+        if name not in _TOP_KEYS + _OPTIONAL_KEYS:
             raise Unreadable(f"key '{_shown(name)}' is not a ledger's")
     if type(data["format"]) is not int or data["format"] != FORMAT:
         raise Unreadable(f"unknown ledger format {_shown(json.dumps(data['format']))}")
@@ -131,7 +140,9 @@ def _parse_ledger(raw: bytes) -> tuple[Ledger, str]:
     hashes, mods = _note_columns(data["notes"])
     notetypes = data["notetypes"]
     _check_notetypes(notetypes)
-    ledger = Ledger(hashes, mods, notetypes)
+    retired = data.get("retired", {})
+    _check_retired(retired, hashes)
+    ledger = Ledger(hashes, mods, notetypes, retired)
     if ledger.to_json(deck) == text:
         ledger.text, ledger.text_deck = text, deck
     else:  # not as acudeck writes it: it may repeat a key, which JSON readers resolve each their own way
@@ -208,6 +219,22 @@ def _check_notetypes(notetypes: object) -> None:
             raise Unreadable(f"{what}: 'schema' is not 16 lowercase hexadecimal digits")
 
 
+def _check_retired(retired: object, hashes: dict[str, str]) -> None:
+    if type(retired) is not dict:
+        raise Unreadable("'retired' is not a mapping")
+    for key, entry in retired.items():
+        what = f"retired note '{_shown(key)}'"
+        if key not in hashes:
+            raise Unreadable(f"{what} is not in 'notes'")
+        if type(entry) is not dict or entry.keys() != _RETIRED_KEYS:
+            raise Unreadable(f"{what} does not hold exactly the keys ords, type")
+        if type(entry["type"]) is not str or not _CARD_TYPE.fullmatch(entry["type"]):
+            raise Unreadable(f"{what}: 'type' is not a card type's name")
+        ords = entry["ords"]
+        if type(ords) is not list or not ords or len(ords) > MAX_ORDS or any(type(o) is not int or not 0 <= o < MAX_ORDS for o in ords) or len(set(ords)) != len(ords):
+            raise Unreadable(f"{what}: 'ords' is not a list of distinct card numbers")
+
+
 def _check_entry(what: str, entry: object, keys: frozenset[str], hash_form: re.Pattern) -> None:
     if type(entry) is not dict:
         raise Unreadable(f"{what} is not a mapping")
@@ -228,7 +255,7 @@ def _shown(text: str) -> str:
 def remember_ledger(cache: FileCache, ledger: Ledger, raw: bytes, deck: str) -> None:
     """Keep the parsed form of the ledger file whose bytes are `raw`, which names deck `deck`."""
     key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}")
-    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, deck, bool(ledger.text))))
+    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, ledger.retired, deck, bool(ledger.text))))
 
 
 def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str] | None:
@@ -237,13 +264,14 @@ def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str]
     if payload is None:
         return None
     try:
-        hashes, mods, notetypes, deck, canonical = marshal.loads(payload)
+        hashes, mods, notetypes, retired, deck, canonical = marshal.loads(payload)
         _check_notetypes(notetypes)
         if type(deck) is not str or not _valid_columns(hashes, mods):
             return None
+        _check_retired(retired, hashes)
     except Exception:  # a damaged entry of any kind is a miss
         return None
-    ledger = Ledger(hashes, mods, notetypes)
+    ledger = Ledger(hashes, mods, notetypes, retired)
     if canonical:
         ledger.text, ledger.text_deck = raw.decode("utf-8"), deck
     return ledger, deck
@@ -252,7 +280,14 @@ def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str]
 def ledger_text(new: Ledger, old: Ledger, deck_key: str, changed: list[str]) -> str:
     """`new.to_json(deck_key)`, written as a patch of the old file's text when only a few notes
     changed: the same text, without formatting every note of a large deck again."""
-    if old.text and old.text_deck == deck_key and new.notetypes == old.notetypes and len(changed) * 8 < len(new.hashes) and new.hashes.keys() == old.hashes.keys():
+    if (
+        old.text
+        and old.text_deck == deck_key
+        and new.notetypes == old.notetypes
+        and new.retired == old.retired
+        and len(changed) * 8 < len(new.hashes)
+        and new.hashes.keys() == old.hashes.keys()
+    ):
         patched = _patched(old, new, sorted(changed))
         if patched is not None:
             return patched
@@ -296,9 +331,10 @@ def note_digest(model_id: int, fields: tuple[str, ...], tags: tuple[str, ...]) -
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec]) -> Stamped:
+def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec], retired: dict[str, dict] | None = None) -> Stamped:
     """Give every note a mod: the ledger's while its content is unchanged, else a newer one.
-    `note_types`: each card type's note type (cardtypes.NOTE_TYPES)."""
+    `note_types`: each card type's note type (cardtypes.NOTE_TYPES); `retired`: what the tombstones
+    among `notes` are made of, for the new ledger."""
     keys = [note.key for note in notes]
     hashes = dict(zip(keys, [note.digest for note in notes], strict=True))
     # Set operations on the whole ledger instead of a loop over every note: a rebuild usually changes a few.
@@ -315,7 +351,7 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
         else:
             added.append(key)
             mods[key] = now
-    new = Ledger(hashes, mods)
+    new = Ledger(hashes, mods, retired=dict(retired or {}))
     for card_type in sorted({note.card_type for note in notes}):
         spec = note_types[card_type]
         mid = str(spec.model_id)
