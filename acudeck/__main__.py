@@ -246,6 +246,34 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
     click.echo(f"rendered: {_rel(target, root)}", err=True)
 
 
+@cli.command("release-check")
+@click.argument("base", default="HEAD")
+@click.option("--json", "as_json", is_flag=True, help='Print {"ok": ..., "decks": {...}} instead of text.')
+@click.pass_context
+def release_check(ctx: click.Context, base: str, as_json: bool) -> None:
+    """Show what a student who imported BASE (a git revision, default HEAD) gets from the working
+    tree's build: Anki's own engine imports BASE's decks into a fresh collection, studies some
+    cards, then imports the new build. Per deck: new, updated, unchanged, conflicting, retired and
+    not updated notes, lost reviews, note type changes. Exit 1 when something would be lost or
+    silently left behind.
+
+    \b
+    Examples:
+      python build.py release-check main
+      python build.py release-check v1.0 --json
+    """
+    import time
+
+    from .release import release_check as check_release
+
+    _lock(ctx)
+    report = _run(lambda: check_release(ctx.obj["root"], base, int(time.time())))
+    click.echo(report.to_json() if as_json else report.to_text(), nl=False)
+    for problem in report.problems if as_json else ():
+        click.echo(str(problem), err=True)
+    ctx.exit(0 if report.ok else 1)
+
+
 @cli.command()
 @click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path), help="Write them into this folder [default: acudeck/schema/ beside the code].")
 def schema(folder: Path | None) -> None:

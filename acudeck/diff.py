@@ -99,16 +99,21 @@ def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
 def load_released(root: Path, rev: str) -> dict[str, Released]:
     """deck key -> what revision `rev` released of it: its ledger and its cards' types."""
     with tempfile.TemporaryDirectory(prefix="acudeck-base-") as work:
-        base = Path(work)
-        export_revision(root, rev, base)
-        released = {}
-        with _loading_base():
-            for folder in find_decks(base / SRC_DIR) if (base / SRC_DIR).is_dir() else []:
-                deck = load_deck(folder, base)
-                path = ledger_path(base / OUT_DIR, deck.key)
-                ledger = read_ledger(path, display_path(path, base), deck=deck.key)
-                released[deck.key] = Released(ledger, {card.id: card.type for card in deck.cards})
-        return released
+        export_revision(root, rev, Path(work))
+        return released_decks(Path(work))
+
+
+def released_decks(base: Path) -> dict[str, Released]:
+    """What the project copy `base` (a base revision's files) released of each deck."""
+    released = {}
+    with _loading_base():
+        for folder in find_decks(base / SRC_DIR) if (base / SRC_DIR).is_dir() else []:
+            deck = load_deck(folder, base)
+            path = ledger_path(base / OUT_DIR, deck.key)
+            ledger = read_ledger(path, display_path(path, base), deck=deck.key)
+            shapes = {**ledger.retired, **{note.key: {"type": note.card_type, "ords": list(note.ords)} for note in deck.notes}}
+            released[deck.key] = Released(ledger, {card.id: card.type for card in deck.cards}, shapes)
+    return released
 
 
 def diff_trees(base: Path, head: Path) -> list[DeckDiff]:

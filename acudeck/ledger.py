@@ -421,6 +421,7 @@ class Released:
 
     ledger: Ledger
     card_types: dict[str, str]  # card id -> card type
+    shapes: dict[str, dict] = field(default_factory=dict)  # note key -> {"type", "ords"}, as a tombstone records it
 
 
 def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types: Mapping[str, str], deck: DeckHistory, now: int) -> list[Problem]:
@@ -462,6 +463,11 @@ def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types
             problems.append(Problem(deck.where, f"item '{_shown(item)}' of card '{card_id}' was released in {base_rev} and is gone from the sources; {_retire_item(key)}"))
         else:
             problems.append(Problem(deck.where, f"card '{card_id}' was released in {base_rev} and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml"))
+    for key in sorted(new.retired.keys() & base.shapes.keys()):
+        if new.retired[key] != base.shapes[key]:
+            problems.append(
+                Problem(deck.locations[key.split("/", 1)[0]], f"retired note '{key}' is recorded with other cards than {base_rev} released; {_restore(base_rev, deck)}")
+            )
     problems += _notetype_history(old, new, base_rev, deck)
     return problems
 

@@ -161,3 +161,20 @@ def test_a_base_that_looks_like_an_option_is_refused(released):
     result = run(released, "check", "--base", "--output=x")
     assert result.exit_code == 1
     assert result.stderr == "Error: cannot read revision '--output=x': a revision does not start with '-'\n"
+
+
+def test_a_tombstone_must_keep_the_cards_base_released(released):
+    deck = released / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text() + "retired: [q-cloze]\n")
+    edit(released, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
+    assert run(released).exit_code == 0
+    assert (check_base(released).exit_code, check_base(released).stderr) == (0, "ok\n")
+    path = released / "decks/sample.lock.json"
+    path.write_text(path.read_text().replace('"q-cloze": {"ords": [0, 1], "type": "cloze"}', '"q-cloze": {"ords": [0], "type": "cloze"}'))
+    assert run(released).exit_code == 0
+    result = check_base(released)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "cards_src/sample/deck.yaml:8:11: retired note 'q-cloze' is recorded with other cards than main released; "
+        "restore its line in decks/sample.lock.json from main and run 'python build.py'\n"
+    )
