@@ -145,10 +145,11 @@ def build(ctx: click.Context, keys: tuple[str, ...], no_cache: bool, jobs: int |
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also check that every card's `source` quote appears in this text.",
 )
+@click.option("--base", "base_rev", metavar="BASE", help="Also check that the ledgers keep what git revision BASE released (mods, retired cards, card types).")
 @_NO_CACHE
 @_JOBS
 @click.pass_context
-def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, no_cache: bool, jobs: int | None) -> None:
+def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, base_rev: str | None, no_cache: bool, jobs: int | None) -> None:
     """Validate the sources, the ledgers and the built decks; write nothing (but the cache).
 
     Fails when a source has a mistake, when a ledger or deck is out of date, or when a
@@ -158,11 +159,12 @@ def check(ctx: click.Context, keys: tuple[str, ...], source_text: Path | None, n
     Examples:
       python build.py check
       python build.py check --source-text reading.txt
+      python build.py check --base main
     """
     from . import commands
 
     _lock(ctx)
-    _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text)))
+    _print(_run(lambda: commands.check(_command_run(ctx, no_cache, jobs), keys, source_text, base_rev)))
 
 
 def _command_run(ctx: click.Context, no_cache: bool, jobs: int | None = None):
@@ -256,6 +258,34 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
     _run(lambda: write_atomically(target, page))
     click.echo(text, nl=False)
     click.echo(f"rendered: {_rel(target, root)}", err=True)
+
+
+@cli.command("release-check")
+@click.argument("base", default="HEAD")
+@click.option("--json", "as_json", is_flag=True, help='Print {"ok": ..., "decks": {...}} instead of text.')
+@click.pass_context
+def release_check(ctx: click.Context, base: str, as_json: bool) -> None:
+    """Show what a student who imported BASE (a git revision, default HEAD) gets from the working
+    tree's build: Anki's own engine imports BASE's decks into a fresh collection, studies some
+    cards, then imports the new build. Per deck: new, updated, unchanged, conflicting, retired and
+    not updated notes, lost reviews, note type changes. Exit 1 when something would be lost or
+    silently left behind.
+
+    \b
+    Examples:
+      python build.py release-check main
+      python build.py release-check v1.0 --json
+    """
+    import time
+
+    from .release import release_check as check_release
+
+    _lock(ctx)
+    report = _run(lambda: check_release(ctx.obj["root"], base, int(time.time())))
+    click.echo(report.to_json() if as_json else report.to_text(), nl=False)
+    for problem in report.problems if as_json else ():
+        click.echo(str(problem), err=True)
+    ctx.exit(0 if report.ok else 1)
 
 
 @cli.command()

@@ -65,16 +65,25 @@ def build(run: Run, keys: tuple[str, ...]) -> Report:
     return report
 
 
-def check(run: Run, keys: tuple[str, ...], source_text: Path | None = None) -> Report:
-    """Raises SourceError with every problem; the report of a pass is "ok"."""
+def check(run: Run, keys: tuple[str, ...], source_text: Path | None = None, base_rev: str | None = None) -> Report:
+    """Raises SourceError with every problem; the report of a pass is "ok". With `base_rev`, the
+    ledgers must also keep what that revision released (ledger.history_problems)."""
+    from .diff import resolve_revision
+
     warning = run.cache_warning()
     quote_key = (str(source_text), source_text.read_text("utf-8", errors="replace")) if source_text else ()
+    base_key = ("--base", base_rev, resolve_revision(run.root, base_rev)) if base_rev is not None else ()
     sources = cache.source_digest(run.root) if run.use_cache else None
-    key = cache.fingerprint(run.root, "check", sources, *keys, *quote_key) if sources else None
+    key = cache.fingerprint(run.root, "check", sources, *keys, *quote_key, *base_key) if sources else None
     replayed = _replay(run.root, "check", key)
     if replayed:
         return replayed
-    problems = project.check(run.project(sources), keys, source_text)
+    base = None
+    if base_rev is not None:
+        from .diff import load_released
+
+        base = (base_rev, load_released(run.root, base_rev))
+    problems = project.check(run.project(sources), keys, source_text, base)
     if problems:
         raise SourceError(problems)
     if sources:

@@ -85,12 +85,12 @@ def _note_digest(mid: int, mod: int, tags: str, flds: str) -> bytes:
 
 
 def differs(staged: Path, existing: Path) -> bool:
-    """Compared by content, not bytes, so that another SQLite version does not count as a change."""
+    """Compared byte for byte: the committed decks are what the pinned toolchain writes (the
+    SQLite library's version is in the collection's header), so a package with the same content
+    but other bytes is rewritten."""
     if not existing.exists():
         return True
-    if filecmp.cmp(staged, existing, shallow=False):  # streams both files; neither is read whole
-        return False
-    return bool(_content_differences(staged, existing))
+    return not filecmp.cmp(staged, existing, shallow=False)  # streams both files; neither is read whole
 
 
 def package_differences(spec: PackageSpec, path: Path) -> list[str]:
@@ -100,7 +100,10 @@ def package_differences(spec: PackageSpec, path: Path) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="acudeck-") as work:
         expected_path = Path(work) / "expected.apkg"
         write_apkg(spec, expected_path)
-        return _content_differences(expected_path, path)
+        found = _content_differences(expected_path, path)
+        if not found and not filecmp.cmp(expected_path, path, shallow=False):
+            found = ["same content, but not the bytes a clean build writes (another SQLite or Python than the pinned toolchain's?)"]
+        return found
 
 
 def _content_differences(expected_path: Path, actual_path: Path) -> list[str]:
@@ -130,3 +133,13 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
         if expected[part] != actual[part]:
             found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
     return found
+
+
+def note_shapes(path: Path, guids: set[str]) -> dict[str, tuple[int, list[int]]]:
+    """For each of `guids` in the package: its model id and the ords of its cards."""
+    shapes: dict[str, tuple[int, list[int]]] = {}
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        for guid, mid, card_ord in conn.execute("SELECT n.guid, n.mid, c.ord FROM notes n JOIN cards c ON c.nid = n.id ORDER BY n.guid, c.ord"):
+            if guid in guids:
+                shapes.setdefault(guid, (mid, []))[1].append(card_ord)
+    return shapes

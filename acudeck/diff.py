@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .errors import BuildError, SourceError, WriteError
 from .inputs import COURSE_DIR, OUT_DIR, PREVIEW_DIR, SRC_DIR
+from .ledger import Released, ledger_path, read_ledger
 from .lock import project_lock
 from .notes import NoteSource
 from .source import display_path, find_decks, load_deck
@@ -93,6 +94,26 @@ def load_notes(root: Path) -> dict[str, tuple[str, list[NoteSource], set[str]]]:
         deck = load_deck(folder, root)
         decks[deck.key] = (deck.name, deck.notes, set(deck.retired))
     return decks
+
+
+def load_released(root: Path, rev: str) -> dict[str, Released]:
+    """deck key -> what revision `rev` released of it: its ledger and its cards' types."""
+    with tempfile.TemporaryDirectory(prefix="acudeck-base-") as work:
+        export_revision(root, rev, Path(work))
+        return released_decks(Path(work))
+
+
+def released_decks(base: Path) -> dict[str, Released]:
+    """What the project copy `base` (a base revision's files) released of each deck."""
+    released = {}
+    with _loading_base():
+        for folder in find_decks(base / SRC_DIR) if (base / SRC_DIR).is_dir() else []:
+            deck = load_deck(folder, base)
+            path = ledger_path(base / OUT_DIR, deck.key)
+            ledger = read_ledger(path, display_path(path, base), deck=deck.key)
+            shapes = {**ledger.retired, **{note.key: {"type": note.card_type, "ords": list(note.ords)} for note in deck.notes}}
+            released[deck.key] = Released(ledger, {card.id: card.type for card in deck.cards}, shapes)
+    return released
 
 
 def diff_trees(base: Path, head: Path) -> list[DeckDiff]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .cardtypes import CARD_TYPES
 from .errors import Problem
-from .schema import generated
+from .schema import RETIRED, generated
 from .yamlfile import YamlDocument
 
 
@@ -227,6 +227,8 @@ def _explain(error, doc: YamlDocument, prefix: tuple = ()) -> Iterator[Problem]:
         yield Problem(where, f"deck name '{one_line(value)}' must not start or end with a space or ':'")
     elif keyword == "pattern" and error.validator_value == "\\S":
         yield Problem(where, f"{what} is empty")
+    elif keyword == "pattern" and error.validator_value == RETIRED:
+        yield Problem(where, f"{what} must be a card id, or 'card-id/Item' for one item of a compare card, not '{one_line(value)}'")
     elif keyword == "pattern" and "a-z0-9" in error.validator_value:
         yield Problem(where, f"{what} must be a slug (lowercase letters, digits and single hyphens), not '{one_line(value)}'")
     elif keyword == "pattern" and "\\s" in error.validator_value:

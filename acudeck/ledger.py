@@ -37,6 +37,9 @@ class Ledger:
     hashes: dict[str, str] = field(default_factory=dict)  # note key -> content hash
     mods: dict[str, int] = field(default_factory=dict)  # note key -> mod; the same keys
     notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
+    # note key -> {"type": card type, "ords": [card ords]}: what a retired note's tombstone is made of
+    # (tombstone.py), kept from the build that retired it, since its card is gone from the sources.
+    retired: dict[str, dict] = field(default_factory=dict)
     # The file's text and deck key, when the text is exactly what `to_json` writes: a few changed
     # notes are then written as a patch of it (see `ledger_text`).
     text: str = field(default="", compare=False, repr=False)
@@ -50,7 +53,9 @@ class Ledger:
         columns = zip(map(_quote, keys), map(_quote, map(self.hashes.__getitem__, keys)), map(self.mods.__getitem__, keys), strict=True)
         notes = list(map(_NOTE_LINE.__mod__, columns))
         notetypes = [f"{_quote(mid)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for mid, entry in sorted(self.notetypes.items())]
-        return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}\n}}\n'
+        retired = [f"{_quote(key)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}" for key, entry in sorted(self.retired.items())]
+        tail = f',\n "retired": {_block(retired)}' if retired else ""  # absent until a note is retired: older ledgers stay byte for byte
+        return f'{{\n "deck": {_quote(deck_key)},\n "format": {FORMAT},\n "notes": {_block(notes)},\n "notetypes": {_block(notetypes)}{tail}\n}}\n'
 
 
 def _block(lines: list[str]) -> str:
@@ -96,6 +101,10 @@ def read_ledger(path: Path, display: str, cache: FileCache | None = None, *, dec
 MAX_LEDGER_BYTES = 64 * 1024 * 1024  # a ledger takes about 70 bytes a note: 64 MiB is some 900,000 notes
 MAX_MOD = 2**32 - 1
 _TOP_KEYS = ("deck", "format", "notes", "notetypes")
+_OPTIONAL_KEYS = ("retired",)
+_RETIRED_KEYS = frozenset({"type", "ords"})
+_CARD_TYPE = re.compile(r"[a-z][a-z0-9_]{0,40}")
+MAX_ORDS = 500  # more cards than any note makes (a cloze's numbers are capped far below)
 _NOTE_KEYS = frozenset({"hash", "mod"})
 _NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod"})
 _NOTE_HASH = re.compile(r"[0-9a-f]{20}")  # make_note's digest
@@ -122,7 +131,7 @@ def _parse_ledger(raw: bytes) -> tuple[Ledger, str]:
         if name not in data:
             raise Unreadable(f"key '{name}' is missing")
     for name in data:
-        if name not in _TOP_KEYS:
+        if name not in _TOP_KEYS + _OPTIONAL_KEYS:
             raise Unreadable(f"key '{_shown(name)}' is not a ledger's")
     if type(data["format"]) is not int or data["format"] != FORMAT:
         raise Unreadable(f"unknown ledger format {_shown(json.dumps(data['format']))}")
@@ -132,7 +141,9 @@ def _parse_ledger(raw: bytes) -> tuple[Ledger, str]:
     hashes, mods = _note_columns(data["notes"])
     notetypes = data["notetypes"]
     _check_notetypes(notetypes)
-    ledger = Ledger(hashes, mods, notetypes)
+    retired = data.get("retired", {})
+    _check_retired(retired, hashes)
+    ledger = Ledger(hashes, mods, notetypes, retired)
     if ledger.to_json(deck) == text:
         ledger.text, ledger.text_deck = text, deck
     else:  # not as acudeck writes it: it may repeat a key, which JSON readers resolve each their own way
@@ -210,6 +221,22 @@ def _check_notetypes(notetypes: object) -> None:
             raise Unreadable(f"{what}: 'schema' is not 16 lowercase hexadecimal digits")
 
 
+def _check_retired(retired: object, hashes: dict[str, str]) -> None:
+    if type(retired) is not dict:
+        raise Unreadable("'retired' is not a mapping")
+    for key, entry in retired.items():
+        what = f"retired note '{_shown(key)}'"
+        if key not in hashes:
+            raise Unreadable(f"{what} is not in 'notes'")
+        if type(entry) is not dict or entry.keys() != _RETIRED_KEYS:
+            raise Unreadable(f"{what} does not hold exactly the keys ords, type")
+        if type(entry["type"]) is not str or not _CARD_TYPE.fullmatch(entry["type"]):
+            raise Unreadable(f"{what}: 'type' is not a card type's name")
+        ords = entry["ords"]
+        if type(ords) is not list or not ords or len(ords) > MAX_ORDS or any(type(o) is not int or not 0 <= o < MAX_ORDS for o in ords) or len(set(ords)) != len(ords):
+            raise Unreadable(f"{what}: 'ords' is not a list of distinct card numbers")
+
+
 def _check_entry(what: str, entry: object, keys: frozenset[str], hash_form: re.Pattern) -> None:
     if type(entry) is not dict:
         raise Unreadable(f"{what} is not a mapping")
@@ -230,7 +257,7 @@ def _shown(text: str) -> str:
 def remember_ledger(cache: FileCache, ledger: Ledger, raw: bytes, deck: str) -> None:
     """Keep the parsed form of the ledger file whose bytes are `raw`, which names deck `deck`."""
     key = cache.named_key(f"ledger {hashlib.sha256(raw).hexdigest()}")
-    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, deck, bool(ledger.text))))
+    cache.put(key, marshal.dumps((ledger.hashes, ledger.mods, ledger.notetypes, ledger.retired, deck, bool(ledger.text))))
 
 
 def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str] | None:
@@ -239,13 +266,14 @@ def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str]
     if payload is None:
         return None
     try:
-        hashes, mods, notetypes, deck, canonical = marshal.loads(payload)
+        hashes, mods, notetypes, retired, deck, canonical = marshal.loads(payload)
         _check_notetypes(notetypes)
         if type(deck) is not str or not _valid_columns(hashes, mods):
             return None
+        _check_retired(retired, hashes)
     except Exception:  # a damaged entry of any kind is a miss
         return None
-    ledger = Ledger(hashes, mods, notetypes)
+    ledger = Ledger(hashes, mods, notetypes, retired)
     if canonical:
         ledger.text, ledger.text_deck = raw.decode("utf-8"), deck
     return ledger, deck
@@ -254,7 +282,14 @@ def _cached_ledger(cache: FileCache, key: str, raw: bytes) -> tuple[Ledger, str]
 def ledger_text(new: Ledger, old: Ledger, deck_key: str, changed: list[str]) -> str:
     """`new.to_json(deck_key)`, written as a patch of the old file's text when only a few notes
     changed: the same text, without formatting every note of a large deck again."""
-    if old.text and old.text_deck == deck_key and new.notetypes == old.notetypes and len(changed) * 8 < len(new.hashes) and new.hashes.keys() == old.hashes.keys():
+    if (
+        old.text
+        and old.text_deck == deck_key
+        and new.notetypes == old.notetypes
+        and new.retired == old.retired
+        and len(changed) * 8 < len(new.hashes)
+        and new.hashes.keys() == old.hashes.keys()
+    ):
         patched = _patched(old, new, sorted(changed))
         if patched is not None:
             return patched
@@ -298,9 +333,10 @@ def note_digest(model_id: int, fields: tuple[str, ...], tags: tuple[str, ...]) -
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec]) -> Stamped:
+def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[str, NoteTypeSpec], retired: dict[str, dict] | None = None) -> Stamped:
     """Give every note a mod: the ledger's while its content is unchanged, else a newer one.
-    `note_types`: each card type's note type (cardtypes.NOTE_TYPES)."""
+    `note_types`: each card type's note type (cardtypes.NOTE_TYPES); `retired`: what the tombstones
+    among `notes` are made of, for the new ledger."""
     keys = [note.key for note in notes]
     hashes = dict(zip(keys, [note.digest for note in notes], strict=True))
     # Set operations on the whole ledger instead of a loop over every note: a rebuild usually changes a few.
@@ -317,7 +353,7 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
         else:
             added.append(key)
             mods[key] = now
-    new = Ledger(hashes, mods)
+    new = Ledger(hashes, mods, retired=dict(retired or {}))
     for card_type in sorted({note.card_type for note in notes}):
         spec = note_types[card_type]
         mid = str(spec.model_id)
@@ -339,11 +375,13 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
     return Stamped(new, mods, notetype_mods, added, changed, removed)
 
 
-def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, Location], where: Location, ledger_display: str) -> list[Problem]:
-    """Released cards that vanished without being retired: their students' progress would be orphaned."""
+def missing_released_cards(old: Ledger, card_ids: set[str], note_keys: set[str], retired: Mapping[str, Location], where: Location, ledger_display: str) -> list[Problem]:
+    """Released cards (and compare items) that vanished without being retired: their students'
+    progress would be orphaned, and a renamed item would give them a second note."""
     problems = []
-    # Most note keys are card ids still in use: only the rest (and compare items' keys) are split.
-    released = {key.split("/", 1)[0] for key in old.hashes.keys() - card_ids}
+    # Most note keys are still in use: only the rest are looked at.
+    gone = old.hashes.keys() - note_keys
+    released = {key.split("/", 1)[0] for key in gone}
     for card_id in sorted(released - card_ids - set(retired)):
         problems.append(
             Problem(
@@ -351,4 +389,115 @@ def missing_released_cards(old: Ledger, card_ids: set[str], retired: dict[str, L
                 f"card '{card_id}' was released ({ledger_display}) and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml",
             )
         )
+    for key in sorted(gone):
+        card_id, _, item = key.partition("/")
+        if item and card_id in card_ids and card_id not in retired and key not in retired:
+            problems.append(Problem(where, f"item '{_shown(item)}' of card '{card_id}' was released ({ledger_display}) and is gone from the sources; {_retire_item(key)}"))
+    return problems
+
+
+def _retire_item(key: str) -> str:
+    return f"restore it, or list '{_shown(key)}' under 'retired:' in deck.yaml (a renamed item is a new note: retire the old name)"
+
+
+def retired_in_use(note_keys: set[str], retired: Mapping[str, Location]) -> list[Problem]:
+    """A compare item listed under `retired:` while the card still has it."""
+    return [
+        Problem(where, f"item '{_shown(key.partition('/')[2])}' of card '{key.partition('/')[0]}' is retired and can never be used again")
+        for key, where in retired.items()
+        if "/" in key and key in note_keys
+    ]
+
+
+# --------------------------------------------------------------------------- history since a release
+#
+# `check --base BASE` holds the build to what BASE released: what students have. A pull request can
+# rewrite the ledger as it likes, so the rules below read the released ledger, not the current one.
+
+FUTURE_SLACK = 24 * 3600  # a mod this far past the clock would hold back every later edit
+
+
+@dataclass
+class Released:
+    """A deck as a base revision released it: its ledger and the type of each card."""
+
+    ledger: Ledger
+    card_types: dict[str, str]  # card id -> card type
+    shapes: dict[str, dict] = field(default_factory=dict)  # note key -> {"type", "ords"}, as a tombstone records it
+
+
+def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types: Mapping[str, str], deck: DeckHistory, now: int) -> list[Problem]:
+    """What would not reach students who imported `base_rev`, or would break their notes."""
+    new, old = stamped.ledger, base.ledger
+    problems: list[Problem] = []
+    changed_type = {card_id for card_id, card_type in card_types.items() if base.card_types.get(card_id, card_type) != card_type}
+    for card_id in sorted(changed_type):
+        problems.append(
+            Problem(
+                deck.locations[card_id],
+                f"card '{card_id}' was a {base.card_types[card_id]} card in {base_rev} and is now {card_types[card_id]}; "
+                f"Anki would mark its notes conflicting and stop updating them: restore its type, or list '{card_id}' under 'retired:' "
+                "in deck.yaml and add the new card under a new id",
+            )
+        )
+    for key in sorted(new.hashes.keys() & old.hashes.keys()):
+        card_id = key.split("/", 1)[0]
+        if card_id in changed_type:
+            continue
+        mod, released = stamped.mods[key], old.mods[key]
+        if mod < released:
+            problems.append(Problem(deck.locations[card_id], f"note '{key}': its mod {mod} is older than {base_rev}'s {released}; {_restore(base_rev, deck)}"))
+        elif new.hashes[key] != old.hashes[key] and mod == released:
+            problems.append(
+                Problem(
+                    deck.locations[card_id],
+                    f"note '{key}' changed since {base_rev} but its mod {mod} is not newer, so students' Anki would not update it; {_restore(base_rev, deck)}",
+                )
+            )
+    for key in sorted(new.hashes.keys()):
+        if stamped.mods[key] > now + FUTURE_SLACK:
+            problems.append(Problem(deck.locations[key.split("/", 1)[0]], f"note '{key}': its mod {stamped.mods[key]} lies in the future; {_restore(base_rev, deck)}"))
+    for key in sorted(old.hashes.keys() - new.hashes.keys()):
+        card_id, _, item = key.partition("/")
+        if card_id in deck.retired or key in deck.retired or card_id in changed_type:
+            continue
+        if item:
+            problems.append(Problem(deck.where, f"item '{_shown(item)}' of card '{card_id}' was released in {base_rev} and is gone from the sources; {_retire_item(key)}"))
+        else:
+            problems.append(Problem(deck.where, f"card '{card_id}' was released in {base_rev} and is gone from the sources; restore it, or list it under 'retired:' in deck.yaml"))
+    for key in sorted(new.retired.keys() & base.shapes.keys()):
+        if new.retired[key] != base.shapes[key]:
+            problems.append(
+                Problem(deck.locations[key.split("/", 1)[0]], f"retired note '{key}' is recorded with other cards than {base_rev} released; {_restore(base_rev, deck)}")
+            )
+    problems += _notetype_history(old, new, base_rev, deck)
+    return problems
+
+
+@dataclass
+class DeckHistory:
+    """Where a deck's history problems are told: its cards, its deck.yaml, its ledger."""
+
+    locations: Mapping[str, Location]  # card id -> the card
+    retired: Mapping[str, Location]
+    where: Location  # deck.yaml
+    ledger_display: str
+
+
+def _restore(base_rev: str, deck: DeckHistory) -> str:
+    return f"restore its line in {deck.ledger_display} from {base_rev} and run 'python build.py'"
+
+
+def _notetype_history(old: Ledger, new: Ledger, base_rev: str, deck: DeckHistory) -> list[Problem]:
+    problems = []
+    where = Location(deck.ledger_display)
+    for mid in sorted(old.notetypes.keys() & new.notetypes.keys()):
+        before, after = old.notetypes[mid], new.notetypes[mid]
+        what = f"note type '{_shown(after['name'])}' (model id {mid})"
+        if before["schema"] != after["schema"]:
+            problems.append(Problem(where, f"{what} changed its fields or templates since {base_rev}; Anki would stop updating every student's notes of this type"))
+        elif after["mod"] < before["mod"]:
+            problems.append(Problem(where, f"{what}: its mod {after['mod']} is older than {base_rev}'s {before['mod']}; {_restore(base_rev, deck)}"))
+        elif before["hash"] != after["hash"] and after["mod"] == before["mod"]:
+            problems.append(Problem(where, f"{what} changed since {base_rev} but its mod {after['mod']} is not newer; {_restore(base_rev, deck)}"))
     return problems

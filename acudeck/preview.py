@@ -47,7 +47,7 @@ def render_package(apkg: Path, guids: set[str] | None = None, max_chars: int | N
     try:
         from anki.collection import Collection, ImportAnkiPackageRequest
     except ImportError:
-        raise BuildError("preview needs Anki's engine: pip install 'acudeck[dev]' (or: pip install anki)") from None
+        raise BuildError("preview needs Anki's engine: pip install 'acudeck[anki]'") from None
     with tempfile.TemporaryDirectory(prefix="acudeck-preview-") as work:
         col = Collection(str(Path(work) / "collection.anki2"))
         try:

@@ -10,17 +10,18 @@ from pathlib import Path
 
 from .cache import FileCache
 from .cardtypes import NOTE_TYPES
-from .contents import differs, package_differences
+from .contents import differs, note_shapes, package_differences
 from .course import CourseSource, course_notes, load_course
 from .decknames import name_clashes
 from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
-from .ledger import Ledger, Stamped, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, stamp
-from .notes import NoteSource
+from .ledger import DeckHistory, Ledger, Released, Stamped, history_problems, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, retired_in_use, stamp
+from .notes import NoteSource, note_guid
 from .package import PackageSpec, stage_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, load_deck
 from .staging import Staging, remove_leftovers
+from .tombstone import card_types_by_model, tombstone
 
 
 @contextlib.contextmanager
@@ -63,6 +64,7 @@ class DeckPlan:
     ledger: Ledger
     ledger_path: Path
     apkg_path: Path
+    retired_shapes: dict[str, dict] = field(default_factory=dict)  # the tombstones' ledger entries (tombstone.py)
 
     def package(self, stamped: Stamped) -> PackageSpec:
         return PackageSpec(
@@ -184,9 +186,46 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
 def _plan_deck(project: Project, deck: DeckSource, problems: list[Problem], cache: FileCache | None) -> DeckPlan:
     path = ledger_path(project.out, deck.key)
     ledger = read_ledger(path, display_path(path, project.root), cache, deck=deck.key)
-    card_ids = deck.card_ids()
-    problems += missing_released_cards(ledger, card_ids, deck.retired, deck.location, display_path(path, project.root))
-    return DeckPlan(deck, deck.notes, ledger, path, project.out / f"{deck.key}.apkg")
+    note_keys = {note.key for note in deck.notes}
+    problems += missing_released_cards(ledger, deck.card_ids(), note_keys, deck.retired, deck.location, display_path(path, project.root))
+    problems += retired_in_use(note_keys, deck.retired)
+    apkg = project.out / f"{deck.key}.apkg"
+    shapes = _retired_shapes(ledger, note_keys, deck, apkg, project.root)
+    tombstones = [tombstone(deck.key, key, shape) for key, shape in sorted(shapes.items())]
+    return DeckPlan(deck, deck.notes + tombstones, ledger, path, apkg, shapes)
+
+
+def _retired_shapes(ledger: Ledger, note_keys: set[str], deck: DeckSource, apkg: Path, root: Path) -> dict[str, dict]:
+    """What the tombstone of each released note of a retired card (or item) is made of: the ledger's
+    "retired" entry, or, in the build that retires it, the note as the deck's package holds it."""
+    gone = [key for key in ledger.hashes.keys() - note_keys if key.split("/", 1)[0] in deck.retired or key in deck.retired]
+    shapes = {key: ledger.retired[key] for key in gone if key in ledger.retired}
+    for entry in shapes.values():
+        if entry["type"] not in NOTE_TYPES:
+            raise BuildError(f"{display_path(ledger_path(apkg.parent, deck.key), root)}: a retired note's card type '{entry['type']}' is unknown; restore the ledger from git")
+    new = {note_guid(deck.key, key): key for key in gone if key not in shapes}
+    if new:
+        shapes.update(_shapes_from_package(apkg, new, root))
+    return shapes
+
+
+def _shapes_from_package(apkg: Path, keys: dict[str, str], root: Path) -> dict[str, dict]:
+    """guid -> note key: the shapes of these notes in the package released before they were retired."""
+    shown = display_path(apkg, root)
+    if apkg.is_symlink() or not apkg.is_file():
+        raise BuildError(f"{shown}: cannot make the tombstones of the retired cards without the released package; restore it from git")
+    try:
+        found = note_shapes(apkg, set(keys))
+    except Exception as exc:  # any unreadable package
+        raise BuildError(f"{shown}: cannot read the released notes of the retired cards ({exc}); restore it from git") from None
+    types = card_types_by_model()
+    shapes = {}
+    for guid, key in keys.items():
+        if guid not in found or found[guid][0] not in types:
+            raise BuildError(f"{shown}: does not hold the released note '{key}' of a retired card; restore it from git")
+        mid, ords = found[guid]
+        shapes[key] = {"type": types[mid], "ords": ords}
+    return shapes
 
 
 @_no_cycle_collection()
@@ -195,7 +234,7 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
     every package and ledger is renamed into place only once all of them are written."""
     now = int(time.time()) if now is None else now
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, now, NOTE_TYPES, deck_plan.retired_shapes) for key, deck_plan in plan.sources.items()}
     results = []
     with Staging() as staging:
         for done, deck_plan in enumerate(plan.decks, 1):
@@ -237,10 +276,11 @@ def _stage(staging: Staging, spec: PackageSpec, path: Path, compare: bool = True
 
 
 @_no_cycle_collection()
-def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None) -> list[Problem]:
-    """Everything `build` would change or refuse, without writing anything."""
+def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None = None, base: tuple[str, dict[str, Released]] | None = None) -> list[Problem]:
+    """Everything `build` would change or refuse, without writing anything. `base`: a revision's
+    name and its released decks, whose history the build must keep (see ledger.history_problems)."""
     plan = plan_project(project, keys)
-    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0, NOTE_TYPES) for key, deck_plan in plan.sources.items()}
+    stamps = {key: stamp(deck_plan.ledger, deck_plan.notes, 0, NOTE_TYPES, deck_plan.retired_shapes) for key, deck_plan in plan.sources.items()}
     problems: list[Problem] = []
     stale_decks = set()
     for deck_plan in plan.decks:
@@ -250,6 +290,8 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
             stale_decks.add(deck_plan.deck.key)
         else:
             problems += _mismatch(deck_plan.package(stamps[deck_plan.deck.key]), deck_plan.apkg_path, project.root)
+        if base and deck_plan.deck.key in base[1]:
+            problems += _history(deck_plan, stamps[deck_plan.deck.key], base[0], base[1][deck_plan.deck.key], project.root)
         if source_text is not None:
             from .quotes import check_quotes
 
@@ -258,6 +300,14 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
         if not stale_decks & {key for key, _ in course_plan.notes}:
             problems += _mismatch(course_plan.package(stamps), course_plan.apkg_path, project.root)
     return problems
+
+
+def _history(plan: DeckPlan, stamped: Stamped, base_rev: str, released: Released, root: Path) -> list[Problem]:
+    deck = plan.deck
+    locations = {**deck.retired, **{card.id: card.location for card in deck.cards}}  # a tombstone's card is gone: its retired line
+    where = DeckHistory(locations, deck.retired, deck.location, display_path(plan.ledger_path, root))
+    card_types = {card.id: card.type for card in deck.cards}
+    return history_problems(released, base_rev, stamped, card_types, where, int(time.time()))
 
 
 def _mismatch(spec: PackageSpec, path: Path, root: Path) -> list[Problem]:
@@ -272,7 +322,7 @@ def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
     ledger_display = display_path(plan.ledger_path, root)
     if not plan.ledger_path.exists():
         return [Problem(Location(ledger_display), "missing; run 'python build.py' and commit the result")]
-    locations = {card.id: card.location for card in plan.deck.cards} if stamped.added or stamped.changed else {}
+    locations = {**plan.deck.retired, **{card.id: card.location for card in plan.deck.cards}} if stamped.added or stamped.changed else {}
     problems = []
     built = f"{display_path(plan.apkg_path, root)} and {ledger_display}"
     for key in stamped.added:
@@ -284,4 +334,6 @@ def _stale(plan: DeckPlan, stamped: Stamped, root: Path) -> list[Problem]:
         problems.append(Problem(Location(ledger_display), f"note '{key}' is no longer in the sources; run 'python build.py'"))
     if stamped.ledger.notetypes != plan.ledger.notetypes:
         problems.append(Problem(Location(ledger_display), "note types changed since the last build; run 'python build.py'"))
+    if stamped.ledger.retired != plan.ledger.retired:
+        problems.append(Problem(Location(ledger_display), "retired notes changed since the last build; run 'python build.py'"))
     return problems

@@ -117,7 +117,7 @@ def _is_ledger_entry(data: bytes) -> bool:
         value = marshal.loads(data[cache_module._HEADER_SIZE :])
     except Exception:  # damaged on purpose by some tests: then it is a card file entry
         return False
-    return isinstance(value, tuple) and len(value) == 5 and isinstance(value[0], dict)
+    return isinstance(value, tuple) and len(value) == 6 and isinstance(value[0], dict)
 
 
 def count_parses(monkeypatch) -> list[str]:

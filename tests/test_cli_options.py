@@ -11,7 +11,7 @@ def runs(monkeypatch):
     """The Run each command is given, instead of doing its work."""
     seen = []
     monkeypatch.setattr(commands, "build", lambda run, keys: seen.append(run) or commands.Report())
-    monkeypatch.setattr(commands, "check", lambda run, keys, source_text=None: seen.append(run) or commands.Report())
+    monkeypatch.setattr(commands, "check", lambda run, keys, source_text=None, base=None: seen.append(run) or commands.Report())
     return seen
 
 

@@ -18,6 +18,7 @@ SCHEMA_FOLDER = Path(__file__).parent
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SLUG = "^[a-z0-9]+(-[a-z0-9]+)*(?!\\n)$"
 TAG = '^[^\\s"]+(?!\\n)$'
+RETIRED = "^[a-z0-9]+(-[a-z0-9]+)*(/[^\\n]*\\S[^\\n]*)?(?!\\n)$"  # a card id, or `card-id/Item` for one item of a compare
 
 
 def _common_card_properties() -> dict[str, Any]:
@@ -142,9 +143,9 @@ def deck_schema() -> dict[str, Any]:
             "retired": {
                 "type": "array",
                 "maxItems": 10000,
-                "items": {"type": "string", "pattern": SLUG, "maxLength": 80},
+                "items": {"type": "string", "pattern": RETIRED, "maxLength": 200},
                 "uniqueItems": True,
-                "description": "Card ids that were released and then removed; they can never be used again.",
+                "description": "Card ids that were released and then removed (or `card-id/Item`: one item of a compare card); they can never be used again.",
             },
         },
     }

@@ -1,0 +1,121 @@
+"""`release-check BASE`: what a student's import of the new build does, found with real Anki."""
+
+import json
+import re
+
+import pytest
+from conftest import CARDS_YAML, git, run, write
+
+COUNTS = ("new", "updated", "unchanged", "conflicting", "retired", "not_updated", "reviews_lost")
+
+
+@pytest.fixture
+def released(project):
+    write(project / "cards_src/sample/cards.yaml", CARDS_YAML)
+    assert run(project).exit_code == 0
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "release 1")
+    return project
+
+
+@pytest.fixture
+def no_anki(monkeypatch):
+    """As if the `anki` extra were not installed."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_anki(name, *args, **kwargs):
+        if name == "anki" or name.startswith("anki."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_anki)
+
+
+def edit(project, old, new):
+    path = project / "cards_src/sample/cards.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def release_check(project, *args):
+    result = run(project, "release-check", "main", "--json", *args)
+    return result.exit_code, json.loads(result.stdout) if result.stdout else result.stderr
+
+
+def counts(**changed):
+    return {**dict.fromkeys(COUNTS, 0), **changed}
+
+
+def test_an_honest_edit_is_ok(released):
+    edit(released, "Managing pain syndromes.", "The management of pain syndromes.")
+    assert run(released).exit_code == 0
+    assert release_check(released) == (0, {"ok": True, "decks": {"sample": counts(updated=1, unchanged=2)}})
+
+
+def test_an_edit_without_a_newer_mod_is_not_updated(released):
+    ledger = released / "decks/sample.lock.json"
+    released_text = ledger.read_text()
+    edit(released, "Managing pain syndromes.", "The management of pain syndromes.")
+    assert run(released).exit_code == 0
+    old_mod = re.search(r'"q-basic": \{"hash": "[0-9a-f]+", "mod": (\d+)\}', released_text).group(1)
+    ledger.write_text(re.sub(r'("q-basic": \{"hash": "[0-9a-f]+", "mod": )\d+', rf"\g<1>{old_mod}", ledger.read_text()))
+    assert run(released).exit_code == 0
+    assert release_check(released) == (1, {"ok": False, "decks": {"sample": counts(unchanged=3, not_updated=1)}})
+    assert run(released, "release-check", "main", "--json").stderr == (
+        f"cards_src/sample/cards.yaml:2:5: note 'q-basic' changed since main but its mod {old_mod} is not newer, "
+        "so students' Anki would not update it; restore its line in decks/sample.lock.json from main and run 'python build.py'\n"
+    )
+    text = run(released, "release-check", "main")
+    assert text.exit_code == 1
+    assert text.stdout.splitlines()[:3] == [
+        "What a student's import does, since main: PROBLEMS",
+        "",
+        "sample: 0 new, 0 updated, 3 unchanged, 0 conflicting, 0 retired, 1 not updated, 0 reviews lost",
+    ]
+
+
+def test_a_type_change_is_conflicting(released):
+    edit(released, "  - id: q-basic\n    type: basic\n", "  - id: q-basic\n    type: reversed\n")
+    edit(released, "    extra: Mostly *pain*.\n", "")
+    assert run(released).exit_code == 0
+    code, report = release_check(released)
+    assert code == 1
+    assert report["decks"]["sample"]["conflicting"] == 1 and not report["ok"]
+
+
+def test_a_retired_card_is_retired_and_added_cards_are_new(released):
+    edit(released, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
+    deck = released / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text() + "retired: [q-cloze]\n")
+    path = released / "cards_src/sample/cards.yaml"
+    path.write_text(path.read_text() + "  - {id: q-new, type: basic, front: What is IMS short for?, back: Intramuscular Stimulation.}\n")
+    assert run(released).exit_code == 0
+    assert release_check(released) == (0, {"ok": True, "decks": {"sample": counts(new=1, updated=1, unchanged=2, retired=1)}})
+
+
+def test_a_card_dropped_with_its_ledger_line_is_left_behind(released):
+    edit(released, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
+    ledger = released / "decks/sample.lock.json"
+    data = json.loads(ledger.read_text())
+    del data["notes"]["q-cloze"]
+    ledger.write_text(json.dumps(data))
+    assert run(released).exit_code == 0
+    assert release_check(released) == (1, {"ok": False, "decks": {"sample": counts(unchanged=2, not_updated=1)}})
+
+
+def test_without_anki_the_message_says_what_to_install(released, no_anki):
+    result = run(released, "release-check", "main")
+    assert (result.exit_code, result.stderr) == (1, "Error: release-check needs Anki's engine: pip install 'acudeck[anki]'\n")
+
+
+def test_a_usage_error_exits_2(released):
+    assert run(released, "release-check", "main", "--no-such-option").exit_code == 2
+
+
+def test_preview_without_anki_says_what_to_install(project, no_anki):
+    result = run(project, "preview")
+    assert (result.exit_code, result.stderr) == (1, "Error: preview needs Anki's engine: pip install 'acudeck[anki]'\n")
