@@ -198,15 +198,18 @@ def export(ctx: click.Context, keys: tuple[str, ...], fmt: str, output: Path | N
     Examples:
       python build.py export --format csv -o needling.csv needling
       python build.py export --format markdown > study-sheet.md
+      python build.py export --format markdown -o sheets/needling.md   # with the picture cards' images
     """
     from . import commands
     from .output import write_atomically
 
     _lock(ctx)
-    text, report = _run(lambda: commands.export(_command_run(ctx, no_cache), keys, fmt))
+    text, report, media = _run(lambda: commands.export(_command_run(ctx, no_cache), keys, fmt))
     _print(report)
     if output:
         _run(lambda: write_atomically(output, text))
+        for name, data in media.items():  # the picture sides the sheet shows, beside it
+            _run(lambda name=name, data=data: write_atomically(output.parent / name, data))
     else:
         click.echo(text, nl=False)
 

@@ -91,8 +91,9 @@ def check(run: Run, keys: tuple[str, ...], source_text: Path | None = None, base
     return Report(stderr=[*warning, "ok"])
 
 
-def export(run: Run, keys: tuple[str, ...], fmt: str) -> tuple[str, Report]:
-    """The export's text (csv or markdown) of the selected decks, and the report's warnings."""
+def export(run: Run, keys: tuple[str, ...], fmt: str) -> tuple[str, Report, dict[str, bytes]]:
+    """The export's text (csv or markdown) of the selected decks, the report's warnings, and the
+    made media the study sheet shows (to be written beside it)."""
     from . import export as exporting
 
     warning = run.cache_warning()
@@ -105,7 +106,10 @@ def export(run: Run, keys: tuple[str, ...], fmt: str) -> tuple[str, Report]:
             parts += exporting.course_parts(courses[key].course.name, courses[key].notes, decks)
         else:
             parts.append(exporting.deck_part(decks[key]))
-    return (exporting.export_csv(parts) if fmt == "csv" else exporting.export_markdown(parts)), Report(stderr=warning)
+    if fmt == "csv":
+        return exporting.export_csv(parts), Report(stderr=warning), {}
+    sheet = exporting.export_markdown(parts)
+    return sheet, Report(stderr=warning), exporting.sheet_media(parts, sheet)
 
 
 def preview(run: Run, keys: tuple[str, ...], output: Path | None) -> Report:

@@ -104,11 +104,14 @@ def export_markdown(parts: list[Part]) -> str:
         if part.deck.reading.get("title"):
             by = f", {_no_html(part.deck.reading['author'])}" if part.deck.reading.get("author") else ""
             lines += [f"From *{_no_html(part.deck.reading['title'])}*{by}.", ""]
+        notes_of: dict[str, list[NoteSource]] = {}
+        for note in part.notes:
+            notes_of.setdefault(note.card_id, []).append(note)
         for path, cards in _by_file(part.cards).items():
             lines += [f"## {_no_html(_file_title(path))}", ""]
             notes: list[str] = []
             for card in cards:
-                own = [_no_html(line) for line in card_type(card.type).study_sheet(card)]
+                own = [_no_html(line) for line in card_type(card.type).study_sheet(card, notes_of.get(card.id, []))]
                 if card.sources and any(own):
                     footnotes += 1
                     last = max(i for i, line in enumerate(own) if line.strip())
@@ -118,6 +121,11 @@ def export_markdown(parts: list[Part]) -> str:
             if notes:
                 lines += [*notes, ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def sheet_media(parts: list[Part], sheet: str) -> dict[str, bytes]:
+    """The media the build made (picture sides) that the study sheet shows: written beside it."""
+    return {name: data for part in parts for name, data in part.deck.media.items() if isinstance(data, bytes) and f"]({name})" in sheet}
 
 
 def _by_file(cards: list[CardSource]) -> dict[str, list[CardSource]]:

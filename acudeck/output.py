@@ -17,8 +17,8 @@ from .safefs import SYMLINK
 from .source import display_path
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it, renamed over it: a reader never sees
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write `text` (or bytes) to `path` through a temporary file beside it, renamed over it: a reader never sees
     half a page, a failure leaves the old file and no temporary, and a link at `path` is replaced
     rather than written through."""
     try:
@@ -27,8 +27,8 @@ def write_atomically(path: Path, text: str) -> None:
         raise WriteError(path, os_reason(exc)) from None
     try:
         os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

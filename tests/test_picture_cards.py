@@ -137,13 +137,30 @@ def test_the_preview_page_shows_the_generated_images(tmp_path):
     assert "acudeck-" not in page  # no name left that the page would have to find beside it
 
 
-def test_export_names_the_image_and_each_spot(tmp_path):
-    root = picture_project(tmp_path)
+def test_export_shows_each_spots_marked_side_and_writes_it_beside_the_sheet(tmp_path):
+    root = picture_project(tmp_path / "project")
+    package = built(root)
+    marked = {note["fields"][1]: images(note["fields"][2])[0] for note in package["notes"].values()}
     result = run(root, "export", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     assert '<img src=""acudeck-' in result.output  # the notes' fields as the package holds them
-    sheet = run(root, "export", "--format", "markdown").output
-    assert "![The body.](media/body.svg)" in sheet and "- **B** — circle 200, 120, 30" in sheet
+    sheet_file = tmp_path / "sheets" / "pics.md"
+    sheet_file.parent.mkdir()
+    result = run(root, "export", "--format", "markdown", "-o", str(sheet_file))
+    assert result.exit_code == 0, result.stderr
+    sheet = sheet_file.read_text(encoding="utf-8")
+    for label, name in marked.items():
+        assert f"- **{label}**: ![{label}, marked]({name})" in sheet
+        assert (sheet_file.parent / name).read_bytes() == package_media(root)[name]
+    assert sorted(p.name for p in sheet_file.parent.iterdir()) == sorted(["pics.md", *marked.values()])
+
+
+def package_media(root: Path) -> dict[str, bytes]:
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(root / "decks/pics.apkg") as zf:
+        return {name: zf.read(index) for index, name in json.loads(zf.read("media")).items()}
 
 
 # --- as a student sees it -------------------------------------------------------------------------

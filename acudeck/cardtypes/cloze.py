@@ -86,7 +86,7 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def study_sheet(card: CardSource) -> list[str]:
+def study_sheet(card: CardSource, notes: list[NoteSource]) -> list[str]:
     """The text as a statement, each answer in bold (once, where the text has it in bold already)."""
     written = card.text("text")
 

@@ -86,7 +86,7 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def study_sheet(card: CardSource) -> list[str]:
+def study_sheet(card: CardSource, notes: list[NoteSource]) -> list[str]:
     """A table: a row per item, headed by what is compared."""
     rows = [f"| Item | {common.table_cell(card.text('aspect'))} |", "|---|---|"]
     rows += [f"| {common.table_cell(item)} | {common.table_cell(value)} |" for item, value in card.items("items").items()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -267,10 +268,18 @@ def _spot_text(spot: drawing.Spot) -> str:
     return f"{type(spot.shape).__name__.lower()} {', '.join(drawing._num(n) for n in drawing._numbers(spot.shape))}"
 
 
-def study_sheet(card: CardSource) -> list[str]:
-    lines = [f"![{plain(card.text('prompt')) if card.fields.get('prompt') else 'picture'}](media/{card.fields['image']})", ""]
-    lines += [f"- **{spot.label}** — {_spot_text(spot)}" for spot in asked(card)]
+def study_sheet(card: CardSource, notes: list[NoteSource]) -> list[str]:
+    """A heading line, then each asked spot with its marked side: `export -o FILE` writes the sides
+    beside the sheet (their names are the ones the package holds)."""
+    prompt = card.text("prompt") if card.fields.get("prompt") else f"media/{card.fields['image']}"
+    lines = [f"{prompt}", ""]
+    for note in notes:
+        label, marked = note.fields[1], _IMAGE_NAME.search(note.fields[2])
+        lines += [f"- **{label}**: ![{label}, marked]({marked.group(1) if marked else ''})"]
     return [*lines, ""]
+
+
+_IMAGE_NAME = re.compile(r'<img src="([^"]+)"')
 
 
 def media(card: CardSource) -> list[str]:

@@ -57,7 +57,7 @@ def duplicate_message(card: CardSource, what: str, other: CardSource, other_what
     return common.same_question(card, what, other, other_what)
 
 
-def study_sheet(card: CardSource) -> list[str]:
+def study_sheet(card: CardSource, notes: list[NoteSource]) -> list[str]:
     return common.study_line(card.text("point"), card.text("muscle"))
 
 

@@ -56,7 +56,7 @@ class CardType(Protocol):
         """Why two cards whose prompts `what` and `other_what` look alike cannot both stay."""
         ...
 
-    def study_sheet(self, card: CardSource) -> list[str]:
+    def study_sheet(self, card: CardSource, notes: list[NoteSource]) -> list[str]:
         """CommonMark lines for the printable study sheet, as written (Markdown): a statement or a
         question with its answer in bold (once: `common.strong`), a table with headers. The export
         adds the footnote of the card's sources to its last line. (The CSV export needs nothing of
