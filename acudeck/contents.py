@@ -54,6 +54,8 @@ def _collection_parts(conn: sqlite3.Connection) -> dict:
             "css": m["css"],
             "fields": [f["name"] for f in m["flds"]],
             "templates": [(t["name"], t["qfmt"], t["afmt"]) for t in m["tmpls"]],
+            "field_ids": [f.get("id") for f in m["flds"]],  # None where the package gives none
+            "template_ids": [t.get("id") for t in m["tmpls"]],
         }
         for mid, m in json.loads(models_json).items()
     }

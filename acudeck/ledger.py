@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BuildError, Location, Problem, SourceError
-from .notetypes import NoteTypeSpec, content_fingerprint, schema_fingerprint
+from .notetypes import NoteTypeSpec, content_fingerprint, same_shape, schema_fingerprint
 from .safefs import FileTooLarge, read_limited, read_problem
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ _NOTE_LINE = '%s: {"hash": %s, "mod": %d}'
 class Ledger:
     hashes: dict[str, str] = field(default_factory=dict)  # note key -> content hash
     mods: dict[str, int] = field(default_factory=dict)  # note key -> mod; the same keys
-    notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod"}
+    notetypes: dict[str, dict] = field(default_factory=dict)  # model id -> {"name", "schema", "hash", "mod", "version"}
     # note key -> {"type": card type, "ords": [card ords]}: what a retired note's tombstone is made of
     # (tombstone.py), kept from the build that retired it, since its card is gone from the sources.
     retired: dict[str, dict] = field(default_factory=dict)
@@ -106,7 +106,9 @@ _RETIRED_KEYS = frozenset({"type", "ords"})
 _CARD_TYPE = re.compile(r"[a-z][a-z0-9_]{0,40}")
 MAX_ORDS = 500  # more cards than any note makes (a cloze's numbers are capped far below)
 _NOTE_KEYS = frozenset({"hash", "mod"})
-_NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod"})
+_NOTETYPE_KEYS = frozenset({"name", "schema", "hash", "mod", "version"})
+_LEGACY_NOTETYPE_KEYS = _NOTETYPE_KEYS - {"version"}  # written before note types had versions: version 1
+MAX_VERSION = 10_000
 _NOTE_HASH = re.compile(r"[0-9a-f]{20}")  # make_note's digest
 _NOTETYPE_HASH = re.compile(r"[0-9a-f]{16}")  # content_fingerprint's and schema_fingerprint's
 _HASH_DIGITS = {_NOTE_HASH: 20, _NOTETYPE_HASH: 16}
@@ -214,7 +216,9 @@ def _check_notetypes(notetypes: object) -> None:
         what = f"note type '{_shown(mid)}'"
         if not _MODEL_ID.fullmatch(mid):
             raise Unreadable(f"{what} is not named by a model id")
-        _check_entry(what, entry, _NOTETYPE_KEYS, _NOTETYPE_HASH)
+        _check_entry(what, entry, _NOTETYPE_KEYS if type(entry) is dict and "version" in entry else _LEGACY_NOTETYPE_KEYS, _NOTETYPE_HASH)
+        if type(entry.get("version", 1)) is not int or not 1 <= entry.get("version", 1) <= MAX_VERSION:
+            raise Unreadable(f"{what}: 'version' is not a whole number from 1 to {MAX_VERSION}")
         if type(entry["name"]) is not str or len(entry["name"]) > 200:
             raise Unreadable(f"{what}: 'name' is not a short text")
         if type(entry["schema"]) is not str or not _NOTETYPE_HASH.fullmatch(entry["schema"]):
@@ -357,22 +361,49 @@ def stamp(old: Ledger, notes: list[NoteSource], now: int, note_types: Mapping[st
     for card_type in sorted({note.card_type for note in notes}):
         spec = note_types[card_type]
         mid = str(spec.model_id)
-        digest, schema = content_fingerprint(spec), schema_fingerprint(spec)
         entry = old.notetypes.get(mid)
-        if entry and entry["schema"] != schema:
-            raise BuildError(
-                f"note type '{spec.name}' (model id {mid}) changed its fields or templates since the last build; "
-                "Anki would stop updating every student's notes of this type: give it a new model id"
-            )
-        if entry and entry["hash"] == digest:
-            new.notetypes[mid] = dict(entry)
-        else:
-            mod = max(now, int(entry["mod"]) + 1) if entry else now
-            new.notetypes[mid] = {"name": spec.name, "schema": schema, "hash": digest, "mod": mod}
+        new.notetypes[mid] = _notetype_entry(spec, entry, now)
+        if entry and not same_shape(spec, entry["schema"]):
+            # Each note of the type has a new shape in Anki, its fields' text changed or not: its mod
+            # moves like any changed note's, so diff and check --base see it. (Anki's merge also stamps
+            # every note it reshapes with the import time, older than no build: hence "Update notes:
+            # Always", release.py.)
+            for key in (note.key for note in notes if note.card_type == card_type and note.key in old.mods and note.key not in different):
+                changed.append(key)
+                mods[key] = max(now, old.mods[key] + 1)
     notetype_mods = {int(mid): entry["mod"] for mid, entry in new.notetypes.items()}
     if max([now, *map(mods.__getitem__, changed), *notetype_mods.values()]) > MAX_MOD:
         raise BuildError(f"a modification time would pass {MAX_MOD}, the largest a ledger holds; check the clock, or restore the ledger from git")
     return Stamped(new, mods, notetype_mods, added, changed, removed)
+
+
+def notetype_version(entry: Mapping) -> int:
+    return int(entry.get("version", 1))
+
+
+def _notetype_entry(spec: NoteTypeSpec, entry: dict | None, now: int) -> dict:
+    """The ledger entry of a note type: the old one while nothing changed, else one with a newer mod.
+    A new shape is accepted only with a bumped version (notetypes.py)."""
+    digest, schema = content_fingerprint(spec), schema_fingerprint(spec)
+    fresh = {"name": spec.name, "schema": schema, "hash": digest, "mod": now, "version": spec.version}
+    if entry is None:
+        return fresh
+    what = f"note type '{spec.name}' (model id {spec.model_id})"
+    before = notetype_version(entry)
+    if spec.version < before:
+        raise BuildError(f"{what} has version {spec.version}, older than the ledger's {before}; restore version = {before} in its card type module")
+    reshaped = not same_shape(spec, entry["schema"])
+    if reshaped and spec.version == before:
+        raise BuildError(
+            f"{what} changed its fields or templates (names, count or ids) since the last build without a new version; under the default import "
+            f"options Anki would stop updating every student's notes of this type. Undo the change, or set version={before + 1} in its NoteTypeSpec "
+            "(keep the id of a renamed field or template; students then import with 'Merge note types': see CONTRIBUTING.md)"
+        )
+    if not reshaped and spec.version > before:
+        raise BuildError(f"{what} has version {spec.version} but the same fields and templates as version {before}; keep version = {before}")
+    if entry["hash"] == digest and "version" in entry:
+        return dict(entry)
+    return {**fresh, "mod": max(now, int(entry["mod"]) + 1)}
 
 
 def missing_released_cards(old: Ledger, card_ids: set[str], note_keys: set[str], retired: Mapping[str, Location], where: Location, ledger_display: str) -> list[Problem]:
@@ -426,8 +457,11 @@ class Released:
     shapes: dict[str, dict] = field(default_factory=dict)  # note key -> {"type", "ords"}, as a tombstone records it
 
 
-def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types: Mapping[str, str], deck: DeckHistory, now: int) -> list[Problem]:
-    """What would not reach students who imported `base_rev`, or would break their notes."""
+def history_problems(
+    base: Released, base_rev: str, stamped: Stamped, card_types: Mapping[str, str], deck: DeckHistory, now: int, note_types: Mapping[str, NoteTypeSpec]
+) -> list[Problem]:
+    """What would not reach students who imported `base_rev`, or would break their notes.
+    `note_types`: each card type's note type (cardtypes.NOTE_TYPES)."""
     new, old = stamped.ledger, base.ledger
     problems: list[Problem] = []
     changed_type = {card_id for card_id, card_type in card_types.items() if base.card_types.get(card_id, card_type) != card_type}
@@ -470,7 +504,16 @@ def history_problems(base: Released, base_rev: str, stamped: Stamped, card_types
             problems.append(
                 Problem(deck.locations[key.split("/", 1)[0]], f"retired note '{key}' is recorded with other cards than {base_rev} released; {_restore(base_rev, deck)}")
             )
-    problems += _notetype_history(old, new, base_rev, deck)
+    reshaped = _notetype_history(old, new, base_rev, deck, note_types, problems)
+    for key in sorted(new.hashes.keys() & old.hashes.keys()):
+        card_id = key.split("/", 1)[0]
+        if card_types.get(card_id) in reshaped and card_id not in changed_type and new.hashes[key] == old.hashes[key] and stamped.mods[key] == old.mods[key]:
+            problems.append(
+                Problem(
+                    deck.locations[card_id],
+                    f"note '{key}': its note type has a new shape since {base_rev} but its mod {stamped.mods[key]} is not newer; {_restore(base_rev, deck)}",
+                )
+            )
     return problems
 
 
@@ -488,16 +531,31 @@ def _restore(base_rev: str, deck: DeckHistory) -> str:
     return f"restore its line in {deck.ledger_display} from {base_rev} and run 'python build.py'"
 
 
-def _notetype_history(old: Ledger, new: Ledger, base_rev: str, deck: DeckHistory) -> list[Problem]:
-    problems = []
+def _notetype_history(old: Ledger, new: Ledger, base_rev: str, deck: DeckHistory, note_types: Mapping[str, NoteTypeSpec], problems: list[Problem]) -> set[str]:
+    """Append the note type problems to `problems`; return the card types whose shape changed since
+    `base_rev` with a bumped version (their students need "Merge note types")."""
     where = Location(deck.ledger_display)
+    specs = {str(spec.model_id): (card_type, spec) for card_type, spec in note_types.items()}
+    reshaped = set()
     for mid in sorted(old.notetypes.keys() & new.notetypes.keys()):
         before, after = old.notetypes[mid], new.notetypes[mid]
         what = f"note type '{_shown(after['name'])}' (model id {mid})"
-        if before["schema"] != after["schema"]:
-            problems.append(Problem(where, f"{what} changed its fields or templates since {base_rev}; Anki would stop updating every student's notes of this type"))
-        elif after["mod"] < before["mod"]:
+        card_type, spec = specs.get(mid, ("", None))
+        same = same_shape(spec, before["schema"]) if spec else before["schema"] == after["schema"]
+        if not same and notetype_version(after) <= notetype_version(before):
+            problems.append(
+                Problem(
+                    where,
+                    f"{what} changed its fields or templates since {base_rev} without a new version; Anki would stop updating every student's notes of this type: "
+                    f"restore them, or bump the version to {notetype_version(before) + 1} (see CONTRIBUTING.md)",
+                )
+            )
+        elif not same:
+            reshaped.add(card_type)
+        if notetype_version(after) < notetype_version(before):
+            problems.append(Problem(where, f"{what}: its version {notetype_version(after)} is older than {base_rev}'s {notetype_version(before)}; {_restore(base_rev, deck)}"))
+        if after["mod"] < before["mod"]:
             problems.append(Problem(where, f"{what}: its mod {after['mod']} is older than {base_rev}'s {before['mod']}; {_restore(base_rev, deck)}"))
-        elif before["hash"] != after["hash"] and after["mod"] == before["mod"]:
+        elif (before["hash"] != after["hash"] or not same) and after["mod"] == before["mod"]:
             problems.append(Problem(where, f"{what} changed since {base_rev} but its mod {after['mod']} is not newer; {_restore(base_rev, deck)}"))
-    return problems
+    return reshaped

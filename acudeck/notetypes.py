@@ -1,9 +1,19 @@
 """Note types: what every card type's Anki model shares (its CSS, the genanki model, fingerprints).
 
-Each card type module under `cardtypes/` declares its note type with a fixed model id. Changing a
-note type's fields or templates (names or count) under the same model id makes Anki create "Name+"
-and stop updating every student's existing notes. `tests/test_notetypes.py` pins them; change the
-model id on purpose when the schema has to change. CSS and template text can change freely.
+Each card type module under `cardtypes/` declares its note type: a fixed model id, a schema
+`version`, and every field and template with a stable `id` (a positive 63-bit number, written once
+and never reused). Anki matches fields and templates by these ids when it merges note types, so a
+field keeps its content through a rename.
+
+Changing the shape of a released note type (field or template names, count, or ids) is a deliberate
+step: bump `version` in the NoteTypeSpec, keep the ids of what stays (a renamed field keeps its id),
+give anything new a new id. The ledger then moves the note type's mod and the mod of every note of
+that type, and `release-check` states the import options students need ("Merge note types", and
+"Update notes: Always" where Anki needs it to fill the notes in). Without the bump, build and check
+refuse the change: under the default import options Anki would make "Name+" and mark every student's
+note of the type conflicting. `tests/test_notetypes.py` pins every shape with its version.
+CSS and template text can change freely (the note type's mod moves, Anki updates it in place).
+CONTRIBUTING.md walks through a schema change; README tells students what to do.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import NamedTuple, TypedDict
 
 import genanki
 
@@ -58,15 +69,39 @@ table.compare tr.current { background-color: #fff3bf; }
 """
 
 
+MAX_ID = 2**63 - 1  # Anki's field and template ids are signed 64-bit numbers
+
+
+class NoteField(NamedTuple):
+    name: str
+    id: int  # stable across renames; never reused for another field
+
+
+class TemplateSpec(TypedDict):
+    name: str
+    qfmt: str
+    afmt: str
+    id: int  # stable across renames; never reused for another template
+
+
 @dataclass(frozen=True)
 class NoteTypeSpec:
     """An Anki note type (model), declared by its card type module."""
 
     model_id: int
     name: str
-    fields: tuple[str, ...]
-    templates: tuple[dict[str, str], ...]
+    fields: tuple[NoteField, ...]
+    templates: tuple[TemplateSpec, ...]
     cloze: bool = False
+    version: int = 1  # bumped on purpose when the shape (fields, templates, their ids) changes
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(field.name for field in self.fields)
+
+    @property
+    def template_names(self) -> tuple[str, ...]:
+        return tuple(t["name"] for t in self.templates)
 
 
 class VersionedModel(genanki.Model):
@@ -81,14 +116,33 @@ class VersionedModel(genanki.Model):
 
 
 def schema_fingerprint(spec: NoteTypeSpec) -> str:
-    """What must not change under one model id: the field names and the template names, in order."""
-    shape = {"fields": list(spec.fields), "templates": [t["name"] for t in spec.templates], "cloze": spec.cloze}
+    """What Anki compares to decide whether a note type changed shape: field and template names and
+    ids, in order. A change here needs a bumped `version` (and students' "Merge note types")."""
+    shape = {
+        "fields": [list(field) for field in spec.fields],
+        "templates": [[t["name"], t["id"]] for t in spec.templates],
+        "cloze": spec.cloze,
+    }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def legacy_schema_fingerprint(spec: NoteTypeSpec) -> str:
+    """The schema fingerprint of ledgers written before note types had ids: names only. A ledger
+    entry that matches it holds the same shape; adding the ids is no change of shape to Anki (it
+    matches fields by name when one side has no ids), and the ids reach students with the note
+    type's newer mod under the default import options."""
+    shape = {"fields": list(spec.field_names), "templates": list(spec.template_names), "cloze": spec.cloze}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def same_shape(spec: NoteTypeSpec, recorded_schema: str) -> bool:
+    """Whether a ledger's recorded schema fingerprint is this note type's shape."""
+    return recorded_schema in (schema_fingerprint(spec), legacy_schema_fingerprint(spec))
 
 
 def content_fingerprint(spec: NoteTypeSpec) -> str:
     """Everything a student's Anki keeps of the note type; a change here moves its mod."""
-    shape = {"name": spec.name, "fields": list(spec.fields), "templates": list(spec.templates), "css": CSS}
+    shape = {"name": spec.name, "fields": [list(field) for field in spec.fields], "templates": list(spec.templates), "css": CSS}
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -96,7 +150,7 @@ def genanki_model(spec: NoteTypeSpec) -> VersionedModel:
     return VersionedModel(
         spec.model_id,
         spec.name,
-        fields=[{"name": name} for name in spec.fields],
+        fields=[{"name": field.name, "id": field.id} for field in spec.fields],
         templates=[dict(t) for t in spec.templates],
         css=CSS,
         model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,

@@ -307,7 +307,7 @@ def _history(plan: DeckPlan, stamped: Stamped, base_rev: str, released: Released
     locations = {**deck.retired, **{card.id: card.location for card in deck.cards}}  # a tombstone's card is gone: its retired line
     where = DeckHistory(locations, deck.retired, deck.location, display_path(plan.ledger_path, root))
     card_types = {card.id: card.type for card in deck.cards}
-    return history_problems(released, base_rev, stamped, card_types, where, int(time.time()))
+    return history_problems(released, base_rev, stamped, card_types, where, int(time.time()), NOTE_TYPES)
 
 
 def _mismatch(spec: PackageSpec, path: Path, root: Path) -> list[Problem]:

@@ -4,6 +4,13 @@ BASE's decks and the working tree's are built (as `diff` builds them), then, per
 engine imports BASE's package into a fresh collection with the default import options, studies a
 few cards, and imports the new package; the import log and the collection before and after say
 what a student who had BASE gets.
+
+A note type whose shape changed (a bumped version, notetypes.py) cannot reach students under the
+default options: Anki makes "Name+" and marks the notes conflicting. The import is then tried again
+with "Merge note types", and, if the notes are still not all updated (the merge stamps every note it
+reshapes with the import time, newer than the package's), with "Update notes: Always" as well. The
+deck's counts are those of the first options that lose nothing (or of the last tried); `options`
+names what students must turn on, and `with_default_options` keeps the counts of the defaults.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from .inputs import OUT_DIR, SRC_DIR
 from .source import find_decks
 from .tombstone import RETIRED_TAG
 
+MERGE_NOTETYPES = "Merge note types"
+UPDATE_ALWAYS = "Update notes: Always"
 ANKI_MISSING = "release-check needs Anki's engine: pip install 'acudeck[anki]'"
 STUDIED = 5  # cards answered per deck before the update, so that reviews and scheduling can be lost
 
@@ -38,6 +47,11 @@ class DeckImport:
     not_updated: int = 0  # notes whose content changed (or that vanished) but that Anki will not update
     reviews_lost: int = 0  # cards whose scheduling or review history the import changed or removed
     notetype_changes: list[str] = field(default_factory=list)  # how each changed note type reaches students
+    options: list[str] = field(default_factory=list)  # the import options students must turn on (none: the defaults do)
+    with_default_options: dict[str, int] | None = None  # the counts under the defaults, when `options` are needed
+
+    def counts(self) -> dict[str, int]:
+        return {name: value for name, value in asdict(self).items() if type(value) is int}
 
     @property
     def ok(self) -> bool:
@@ -55,7 +69,7 @@ class ReleaseReport:
         return not self.problems and all(deck.ok for deck in self.decks.values())
 
     def to_json(self) -> str:
-        decks = {key: {name: value for name, value in asdict(deck).items() if name != "notetype_changes"} for key, deck in self.decks.items()}
+        decks = {key: _deck_json(deck) for key, deck in self.decks.items()}
         return json.dumps({"ok": self.ok, "decks": decks}, indent=1) + "\n"
 
     def to_text(self) -> str:
@@ -67,6 +81,13 @@ class ReleaseReport:
                 f"{deck.retired} retired, {deck.not_updated} not updated, {deck.reviews_lost} reviews lost",
             ]
             lines += [f"  note type {change}" for change in deck.notetype_changes]
+            if deck.options and deck.with_default_options is not None:
+                lines.append(f"  needs options: students must import with {' and '.join(repr(o) for o in deck.options)}; say so in the release notes (counts above are with them)")
+                defaults = deck.with_default_options
+                lines.append(
+                    f"  with the default options: {defaults['updated']} updated, {defaults['conflicting']} conflicting, {defaults['not_updated']} not updated "
+                    "(Anki adds a note type 'Name+' and stops updating the notes; importing again with the options above repairs it)"
+                )
             if deck.not_updated:
                 lines.append("  ! content changed but Anki will not update it (its mod is not newer, or the note vanished): run 'python build.py check --base'")
             if deck.conflicting:
@@ -87,8 +108,17 @@ def release_check(root: Path, rev: str, now: int) -> ReleaseReport:
         for key in _deck_keys(base):
             old, new = base / OUT_DIR / f"{key}.apkg", head / OUT_DIR / f"{key}.apkg"
             if old.is_file() and not old.is_symlink():
-                decks[key] = simulate(old, new if new.is_file() and not new.is_symlink() else None, Path(work) / f"anki-{key}")
+                decks[key] = simulate_with_options(old, new if new.is_file() and not new.is_symlink() else None, Path(work) / f"anki-{key}")
         return ReleaseReport(rev, decks, problems)
+
+
+def _deck_json(deck: DeckImport) -> dict:
+    """The counts; `options` and `with_default_options` only where the defaults are not enough."""
+    found: dict = deck.counts()
+    if deck.options:
+        found["options"] = list(deck.options)
+        found["with_default_options"] = deck.with_default_options
+    return found
 
 
 def _history(head: Path, rev: str, base: Path) -> list[Problem]:
@@ -112,8 +142,42 @@ def _require_anki() -> None:
         raise BuildError(ANKI_MISSING) from None
 
 
-def simulate(old: Path, new: Path | None, folder: Path) -> DeckImport:
-    """Import `old`, study, import `new` (None: the deck is gone), and count what happened."""
+def simulate_with_options(old: Path, new: Path | None, folder: Path) -> DeckImport:
+    """`simulate` with the defaults, then, where a note type changed shape, with the options it needs."""
+    folder.mkdir()
+    result = simulate(old, new, folder / "defaults")
+    if new is None or not reshaped_notetypes(read_apkg(old)["models"], read_apkg(new)["models"]):
+        return result
+    for options in ([MERGE_NOTETYPES], [MERGE_NOTETYPES, UPDATE_ALWAYS]):
+        tried = simulate(old, new, folder / "-".join(o.split()[0].lower() for o in options), options)
+        if tried.ok:
+            break
+    tried.options, tried.with_default_options = options, result.counts()
+    return tried
+
+
+def reshaped_notetypes(before: dict, after: dict) -> list[int]:
+    """The model ids whose fields or templates Anki sees as changed (its importer's `equal_schema`:
+    the same count, and pairwise the same id where both have ids, else the same name)."""
+
+    def matches(old_names: list, old_ids: list, new_names: list, new_ids: list) -> bool:
+        pairs = zip(old_names, old_ids, new_names, new_ids, strict=True)
+        return len(old_names) == len(new_names) and all(a_id == b_id if a_id is not None and b_id is not None else a == b for a, a_id, b, b_id in pairs)
+
+    found = []
+    for mid in sorted(before.keys() & after.keys()):
+        old, new = before[mid], after[mid]
+        same_fields = matches(old["fields"], old["field_ids"], new["fields"], new["field_ids"])
+        names = lambda m: [t[0] for t in m["templates"]]  # noqa: E731
+        same_templates = matches(names(old), old["template_ids"], names(new), new["template_ids"])
+        if not (same_fields and same_templates):
+            found.append(mid)
+    return found
+
+
+def simulate(old: Path, new: Path | None, folder: Path, options: list[str] | None = None) -> DeckImport:
+    """Import `old`, study, import `new` (None: the deck is gone) with `options` turned on (none: the
+    defaults), and count what happened."""
     before, after = read_apkg(old), read_apkg(new) if new else {"notes": {}, "models": {}}
     result = DeckImport()
     folder.mkdir()
@@ -121,7 +185,7 @@ def simulate(old: Path, new: Path | None, folder: Path) -> DeckImport:
         _import(col, old)
         _study(col)
         state = _card_state(col)
-        log = _import(col, new) if new else None
+        log = _import(col, new, options or []) if new else None
         if log is not None:
             guid_of = dict(col.db.all("SELECT id, guid FROM notes"))
             updated = {guid_of[entry.id.nid] for entry in log.updated}
@@ -131,12 +195,35 @@ def simulate(old: Path, new: Path | None, folder: Path) -> DeckImport:
         else:
             updated = conflicting = set()
         changed = {guid for guid, note in before["notes"].items() if guid in after["notes"] and _content(after["notes"][guid]) != _content(note)}
+        reshaped = reshaped_notetypes(before["models"], after["models"]) if new else []
+        stale = _stale_notes(col, new, folder, after, reshaped) - conflicting if reshaped and new else set()
         vanished = before["notes"].keys() - after["notes"].keys()
-        result.not_updated = len(changed - updated - conflicting) + len(vanished)
+        result.not_updated = len((changed - updated - conflicting) | stale) + len(vanished)
         now = _card_state(col)
         result.reviews_lost = sum(1 for cid, row in state.items() if now.get(cid) != row)
     result.notetype_changes = _notetype_changes(before["models"], after["models"])
     return result
+
+
+def _stale_notes(col, new: Path, folder: Path, after: dict, reshaped: list[int]) -> set[str]:
+    """The notes of reshaped note types that the collection does not hold as a fresh import of `new`
+    does (field by field, by name): a merge that matched a renamed field by name leaves it blank."""
+    guids = [guid for guid, note in after["notes"].items() if note["mid"] in reshaped]
+    (folder / "fresh").mkdir()
+    with _collection(folder / "fresh") as fresh:
+        _import(fresh, new)
+        expected = _notes_by_name(fresh, guids)
+    return {guid for guid, content in _notes_by_name(col, guids).items() if content != expected.get(guid)}
+
+
+def _notes_by_name(col, guids: list[str]) -> dict[str, tuple]:
+    found = {}
+    for guid in guids:
+        nid = col.db.scalar("SELECT id FROM notes WHERE guid = ?", guid)
+        if nid:
+            note = col.get_note(nid)
+            found[guid] = (sorted(note.items()), sorted(note.tags))
+    return found
 
 
 def _content(note: dict) -> tuple:
@@ -145,10 +232,10 @@ def _content(note: dict) -> tuple:
 
 def _notetype_changes(before: dict, after: dict) -> list[str]:
     changes = []
+    reshaped = reshaped_notetypes(before, after)
     for mid in sorted(before.keys() & after.keys()):
         old, new = before[mid], after[mid]
-        shape = lambda m: (m["fields"], [t[0] for t in m["templates"]])  # noqa: E731
-        if shape(old) != shape(new):
+        if mid in reshaped:
             changes.append(f"'{new['name']}' changed its fields or templates: students must import with 'Merge note types' (then a full sync)")
         elif old != new and new["mod"] <= old["mod"]:
             changes.append(f"'{new['name']}' changed but its mod is not newer: students keep the old templates")
@@ -168,10 +255,15 @@ def _collection(folder: Path) -> Iterator:
         col.close()
 
 
-def _import(col, path: Path):
+def _import(col, path: Path, turned_on: list[str] | None = None):
     from anki.collection import ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 
     options = col._backend.get_import_anki_package_presets()  # Anki's defaults, as the GUI offers them
+    if MERGE_NOTETYPES in (turned_on or []):
+        options.merge_notetypes = True
+    if UPDATE_ALWAYS in (turned_on or []):
+        options.update_notes = ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
     response = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(path.resolve()), options=options))
     col.models._clear_cache()  # the importer does not invalidate the note type cache
     return response.log

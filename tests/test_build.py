@@ -167,17 +167,66 @@ def test_retired_id_can_never_be_used_again(project):
     assert result.stderr == "cards_src/sample/cards.yaml:9:5: id 'q-point' is retired (cards_src/sample/deck.yaml:8:11) and can never be used again\n"
 
 
-def test_changing_a_note_type_schema_under_the_same_id_is_refused(project, monkeypatch):
+def _reshaped(spec, how):
+    from dataclasses import replace
+
+    from acudeck.notetypes import NoteField
+
+    front, back, *rest = spec.fields
+    fields = {
+        "field added": (*spec.fields, NoteField("Hint", 5_000_000_000_000_000_001)),
+        "field renamed": (front, NoteField("Answer", back.id), *rest),
+        "field id changed": (front, NoteField(back.name, back.id + 1), *rest),
+        "fields reordered": (back, front, *rest),
+    }.get(how, spec.fields)
+    templates = ({**spec.templates[0], "name": "Forward"},) if how == "template renamed" else spec.templates
+    return replace(spec, fields=fields, templates=templates)
+
+
+@pytest.mark.parametrize("how", ["field added", "field renamed", "field id changed", "fields reordered", "template renamed"])
+def test_a_new_note_type_shape_without_a_version_bump_is_refused(project, monkeypatch, how):
+    from acudeck import cardtypes
+
+    assert run(project).exit_code == 0
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", _reshaped(cardtypes.NOTE_TYPES["basic"], how))
+    for command in ("build", "check"):
+        result = run(project, command, "--no-cache")  # the change is in memory only, where the cache cannot see it
+        assert result.exit_code == 1, command
+        assert "note type 'acudeck Basic' (model id 1795201101) changed its fields or templates (names, count or ids) since the last build without a new version" in result.stderr
+        assert "set version=2 in its NoteTypeSpec" in result.stderr and "'Merge note types'" in result.stderr
+
+
+def test_a_renamed_field_with_a_bumped_version_moves_the_mod_of_every_note_of_the_type(project, monkeypatch):
     from dataclasses import replace
 
     from acudeck import cardtypes
 
     assert run(project).exit_code == 0
+    ledger = json.loads((project / "decks/sample.lock.json").read_text())
     spec = cardtypes.NOTE_TYPES["basic"]
-    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(spec, fields=(*spec.fields, "Hint")))
-    result = run(project, "build", "--no-cache")  # the change is in memory only, where the cache cannot see it
-    assert result.exit_code == 1
-    assert "changed its fields or templates since the last build" in result.stderr
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(_reshaped(spec, "field renamed"), version=2))
+    assert run(project, "check", "--no-cache").exit_code == 1  # built from version 1: a build is needed
+    assert run(project, "build", "--no-cache").exit_code == 0
+    after = json.loads((project / "decks/sample.lock.json").read_text())
+    assert after["notetypes"]["1795201101"]["version"] == 2 and after["notetypes"]["1795201101"]["mod"] > ledger["notetypes"]["1795201101"]["mod"]
+    assert after["notes"]["q-basic"]["hash"] == ledger["notes"]["q-basic"]["hash"]  # the same text...
+    assert after["notes"]["q-basic"]["mod"] > ledger["notes"]["q-basic"]["mod"]  # ...in a new shape
+    assert after["notes"]["q-point"] == ledger["notes"]["q-point"]  # another type's notes stay
+    assert run(project, "check", "--no-cache").exit_code == 0
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(_reshaped(spec, "field renamed"), version=1))
+    result = run(project, "check", "--no-cache")
+    assert result.exit_code == 1 and "has version 1, older than the ledger's 2; restore version = 2" in result.stderr
+
+
+def test_a_version_bump_without_a_new_shape_is_refused(project, monkeypatch):
+    from dataclasses import replace
+
+    from acudeck import cardtypes
+
+    assert run(project).exit_code == 0
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(cardtypes.NOTE_TYPES["basic"], version=2))
+    result = run(project, "build", "--no-cache")
+    assert result.exit_code == 1 and "has version 2 but the same fields and templates as version 1; keep version = 1" in result.stderr
 
 
 def test_every_command_has_help_with_an_example():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from . import common
 from .protocol import Field
 
@@ -24,9 +24,15 @@ FIELDS = (
 )
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201101,
+    version=1,
     name="acudeck Basic",
-    fields=("Front", "Back", "Extra", "Source"),
-    templates=(common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),),
+    fields=(
+        NoteField("Front", 7_776_447_101_509_277_323),
+        NoteField("Back", 4_658_505_899_944_294_949),
+        NoteField("Extra", 5_782_183_360_507_942_731),
+        NoteField("Source", 5_083_738_497_588_833_306),
+    ),
+    templates=(common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>', id=5_155_282_384_312_088_989),),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
 EXAMPLE_MEDIA: dict[str, str] = {}

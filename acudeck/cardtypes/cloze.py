@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import mathjax, text
 from ..errors import Problem
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from . import common
 from .protocol import Field
 
@@ -30,9 +30,14 @@ FIELDS = (
 _SIDE = '<div class="prompt">{{cloze:Text}}</div>'
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201103,
+    version=1,
     name="acudeck Cloze",
-    fields=("Text", "Extra", "Source"),
-    templates=({"name": "Cloze", "qfmt": _SIDE, "afmt": _SIDE + common.BACK_FOOTER},),
+    fields=(
+        NoteField("Text", 9_087_138_572_258_256_525),
+        NoteField("Extra", 5_941_350_856_515_377_990),
+        NoteField("Source", 8_409_169_798_407_890_316),
+    ),
+    templates=({"name": "Cloze", "qfmt": _SIDE, "afmt": _SIDE + common.BACK_FOOTER, "id": 7_441_574_103_814_877_503},),
     cloze=True,
 )
 EXAMPLE_MEDIA: dict[str, str] = {}

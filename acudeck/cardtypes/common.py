@@ -11,7 +11,7 @@ from ..text import comparable
 if TYPE_CHECKING:
     from ..card import CardSource
     from ..errors import Problem
-    from ..notetypes import NoteTypeSpec
+    from ..notetypes import NoteTypeSpec, TemplateSpec
 
 
 class Generated(NamedTuple):
@@ -28,9 +28,10 @@ NOTHING = Generated({}, (), [])
 BACK_FOOTER = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
 
 
-def template(name: str, front: str, answer: str) -> dict[str, str]:
-    """A card template whose back shows the front, the answer, then Extra and Source."""
-    return {"name": name, "qfmt": front, "afmt": '{{FrontSide}}<hr id="answer">' + answer + BACK_FOOTER}
+def template(name: str, front: str, answer: str, *, id: int) -> TemplateSpec:
+    """A card template whose back shows the front, the answer, then Extra and Source. `id`: the
+    template's stable id (notetypes.py), written once in the card type module."""
+    return {"name": name, "qfmt": front, "afmt": '{{FrontSide}}<hr id="answer">' + answer + BACK_FOOTER, "id": id}
 
 
 def text_field(description: str, *examples: str) -> dict[str, Any]:
@@ -56,7 +57,7 @@ _FIELD_REFERENCE = re.compile(r"\{\{([^#/^{}:][^{}]*)\}\}")
 
 def front_fields(note_type: NoteTypeSpec) -> tuple[tuple[int, ...], ...]:
     """For each template, the indexes of the fields its front shows."""
-    index = {name: i for i, name in enumerate(note_type.fields)}
+    index = {name: i for i, name in enumerate(note_type.field_names)}
     return tuple(tuple(index[name] for name in _FIELD_REFERENCE.findall(t["qfmt"]) if name in index) for t in note_type.templates)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from ..text import comparable, plain
 from . import common
 from .protocol import Field
@@ -27,14 +27,25 @@ FIELDS = (
 _TABLE = '<div class="compare-wrap">{{Table}}</div>'
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201105,
+    version=1,
     name="acudeck Compare",
-    fields=("Aspect", "Item", "Value", "Table", "Extra", "Source"),
+    fields=(
+        NoteField("Aspect", 5_718_072_604_377_069_364),
+        NoteField("Item", 6_636_935_973_475_370_278),
+        NoteField("Value", 4_833_951_502_917_071_010),
+        NoteField("Table", 6_900_514_321_604_396_990),
+        NoteField("Extra", 5_197_780_229_313_260_742),
+        NoteField("Source", 5_020_680_634_478_718_242),
+    ),
     templates=(
-        common.template("Item to value", '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Item}}</div>', '<div class="answer">{{Value}}</div>' + _TABLE),
+        common.template(
+            "Item to value", '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Item}}</div>', '<div class="answer">{{Value}}</div>' + _TABLE, id=6_696_501_534_852_844_488
+        ),
         common.template(
             "Value to item",
             '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Value}}</div><div class="ask">Which one?</div>',
             '<div class="answer">{{Item}}</div>' + _TABLE,
+            id=5_810_226_034_696_408_249,
         ),
     ),
 )

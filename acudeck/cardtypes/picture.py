@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .. import mathjax
 from .. import picture as drawing
 from ..errors import BuildError, Location, Problem
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from ..safefs import FileTooLarge, read_limited, read_problem
 from ..svgsafe import MAX_BYTES, MAX_SIDE, check_image, image_kind
 from ..text import comparable, plain
@@ -95,14 +95,25 @@ _MARKED_ASK = '<div class="ask">What is marked here?</div>'
 _WHERE_ASK = '<div class="ask">Where is {{Label}}?</div>'
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201106,
+    version=1,
     name="acudeck Picture",
-    fields=("Prompt", "Label", "Marked", "Unmarked", "Extra", "Source"),
+    fields=(
+        NoteField("Prompt", 7_481_403_337_573_129_024),
+        NoteField("Label", 6_899_464_091_511_597_592),
+        NoteField("Marked", 8_756_839_148_001_250_616),
+        NoteField("Unmarked", 8_339_111_806_619_440_556),
+        NoteField("Extra", 7_756_492_549_563_587_611),
+        NoteField("Source", 5_262_456_597_840_360_416),
+    ),
     templates=(
-        common.template("What is marked here?", _PROMPT + _MARKED_ASK + '<div class="picture">{{Marked}}</div>', '<div class="answer">{{Label}}</div>'),
+        common.template(
+            "What is marked here?", _PROMPT + _MARKED_ASK + '<div class="picture">{{Marked}}</div>', '<div class="answer">{{Label}}</div>', id=6_906_043_768_078_823_889
+        ),
         {
             "name": "Where is {{Label}}?",
             "qfmt": _PROMPT + _WHERE_ASK + '<div class="picture">{{Unmarked}}</div>',
             "afmt": _PROMPT + _WHERE_ASK + '<hr id="answer"><div class="picture">{{Marked}}</div>' + common.BACK_FOOTER,
+            "id": 8_633_274_383_376_627_368,
         },
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from . import common
 from .protocol import Field
 
@@ -24,11 +24,21 @@ FIELDS = (
 )
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201104,
+    version=1,
     name="acudeck Point",
-    fields=("Point", "Muscle", "Extra", "Source"),
+    fields=(
+        NoteField("Point", 5_994_008_485_598_946_286),
+        NoteField("Muscle", 8_772_332_321_094_745_844),
+        NoteField("Extra", 6_887_376_659_079_841_524),
+        NoteField("Source", 8_205_936_912_217_769_000),
+    ),
     templates=(
-        common.template("Point to muscle", '<div class="prompt">{{Point}}</div><div class="ask">Which muscle?</div>', '<div class="answer">{{Muscle}}</div>'),
-        common.template("Muscle to point", '<div class="prompt">{{Muscle}}</div><div class="ask">Which point?</div>', '<div class="answer">{{Point}}</div>'),
+        common.template(
+            "Point to muscle", '<div class="prompt">{{Point}}</div><div class="ask">Which muscle?</div>', '<div class="answer">{{Muscle}}</div>', id=8_457_214_123_684_163_165
+        ),
+        common.template(
+            "Muscle to point", '<div class="prompt">{{Muscle}}</div><div class="ask">Which point?</div>', '<div class="answer">{{Point}}</div>', id=7_700_236_379_720_376_193
+        ),
     ),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..notetypes import NoteTypeSpec
+from ..notetypes import NoteField, NoteTypeSpec
 from . import common
 from .protocol import Field
 
@@ -24,11 +24,17 @@ FIELDS = (
 )
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201102,
+    version=1,
     name="acudeck Basic (and reversed)",
-    fields=("Front", "Back", "Extra", "Source"),
+    fields=(
+        NoteField("Front", 8_793_170_888_822_956_110),
+        NoteField("Back", 8_107_254_032_133_735_535),
+        NoteField("Extra", 6_849_823_783_877_103_814),
+        NoteField("Source", 6_074_415_462_975_982_098),
+    ),
     templates=(
-        common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>'),
-        common.template("Back to front", '<div class="prompt">{{Back}}</div>', '<div class="answer">{{Front}}</div>'),
+        common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>', id=6_652_954_957_527_155_299),
+        common.template("Back to front", '<div class="prompt">{{Back}}</div>', '<div class="answer">{{Front}}</div>', id=7_004_282_477_749_012_899),
     ),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
