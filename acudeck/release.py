@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .contents import read_apkg
-from .diff import prepare_trees, released_decks
+from .diff import export_revision, prepare_trees, released_decks
 from .errors import BuildError, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR
 from .source import find_decks
@@ -102,11 +102,15 @@ class ReleaseReport:
 def release_check(root: Path, rev: str, now: int) -> ReleaseReport:
     _require_anki()
     with tempfile.TemporaryDirectory(prefix="acudeck-release-") as work:
+        # What students have is BASE's committed decks and ledgers; the rebuild of BASE (by today's
+        # code, which may give a note type a new shape) stands in only where BASE committed none.
+        released = Path(work) / "released"
+        export_revision(root, rev, released)
         base, head = prepare_trees(root, rev, Path(work), now)
-        problems = _history(head, rev, base)
+        problems = _history(head, rev, released)
         decks = {}
         for key in _deck_keys(base):
-            old, new = base / OUT_DIR / f"{key}.apkg", head / OUT_DIR / f"{key}.apkg"
+            old, new = _regular(released / OUT_DIR / f"{key}.apkg") or base / OUT_DIR / f"{key}.apkg", head / OUT_DIR / f"{key}.apkg"
             if old.is_file() and not old.is_symlink():
                 decks[key] = simulate_with_options(old, new if new.is_file() and not new.is_symlink() else None, Path(work) / f"anki-{key}")
         return ReleaseReport(rev, decks, problems)
@@ -119,6 +123,10 @@ def _deck_json(deck: DeckImport) -> dict:
         found["options"] = list(deck.options)
         found["with_default_options"] = deck.with_default_options
     return found
+
+
+def _regular(path: Path) -> Path | None:
+    return path if path.is_file() and not path.is_symlink() else None
 
 
 def _history(head: Path, rev: str, base: Path) -> list[Problem]:

@@ -119,3 +119,22 @@ def test_a_usage_error_exits_2(released):
 def test_preview_without_anki_says_what_to_install(project, no_anki):
     result = run(project, "preview")
     assert (result.exit_code, result.stderr) == (1, "Error: preview needs Anki's engine: pip install 'acudeck[anki]'\n")
+
+
+def test_a_renamed_field_that_keeps_its_id_needs_no_import_option(released, monkeypatch):
+    """Anki matches fields by id: a rename alone (the version bumped, as every new shape must be) is
+    no change of shape to students whose note type has the ids, and the defaults update the notes."""
+    from dataclasses import replace
+
+    from acudeck import cardtypes
+    from acudeck.notetypes import NoteField
+
+    spec = cardtypes.NOTE_TYPES["basic"]
+    front, back, *rest = spec.fields
+    templates = tuple({**t, "afmt": t["afmt"].replace("{{Back}}", "{{Answer}}")} for t in spec.templates)
+    monkeypatch.setitem(cardtypes.NOTE_TYPES, "basic", replace(spec, fields=(front, NoteField("Answer", back.id), *rest), templates=templates, version=2))
+    assert run(released, "build", "--no-cache").exit_code == 0
+    from acudeck.contents import read_apkg
+
+    assert read_apkg(released / "decks/sample.apkg")["models"][spec.model_id]["fields"][1] == "Answer"
+    assert release_check(released) == (0, {"ok": True, "decks": {"sample": counts(updated=1, unchanged=2)}})
