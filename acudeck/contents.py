@@ -73,6 +73,12 @@ def read_apkg(path: Path) -> dict:
         return {"notes": notes, **_collection_parts(conn), "media": _media_digests(zf)}
 
 
+def note_guids(path: Path) -> dict[int, str]:
+    """Note id -> GUID of every note of the package."""
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        return dict(conn.execute("SELECT id, guid FROM notes"))
+
+
 def package_summary(path: Path) -> dict:
     """`read_apkg` with each note as a short digest of its mid, mod, tags and fields: what two packages
     need for a comparison, small enough to hold for the largest deck."""

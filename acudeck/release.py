@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .contents import read_apkg
+from .contents import note_guids, read_apkg
 from .diff import export_revision, prepare_trees, released_decks
 from .errors import BuildError, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR
@@ -194,10 +194,11 @@ def simulate(old: Path, new: Path | None, folder: Path, options: list[str] | Non
         _study(col)
         state = _card_state(col)
         log = _import(col, new, options or []) if new else None
-        if log is not None:
+        if log is not None and new is not None:
             guid_of = dict(col.db.all("SELECT id, guid FROM notes"))
             updated = {guid_of[entry.id.nid] for entry in log.updated}
-            conflicting = {guid_of.get(entry.id.nid, "") for entry in log.conflicting}
+            incoming = note_guids(new)  # a conflicting note is logged with the package's note id
+            conflicting = {incoming.get(entry.id.nid) or guid_of.get(entry.id.nid, "") for entry in log.conflicting}
             result.new, result.updated, result.unchanged, result.conflicting = len(log.new), len(updated), len(log.duplicate), len(log.conflicting)
             result.retired = sum(1 for guid in updated if RETIRED_TAG in after["notes"][guid]["tags"] and RETIRED_TAG not in before["notes"].get(guid, {}).get("tags", []))
         else:
