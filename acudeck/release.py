@@ -248,6 +248,8 @@ def _notetype_changes(before: dict, after: dict) -> list[str]:
             changes.append(f"'{new['name']}' changed its fields or templates: students must import with 'Merge note types' (then a full sync)")
         elif old != new and new["mod"] <= old["mod"]:
             changes.append(f"'{new['name']}' changed but its mod is not newer: students keep the old templates")
+        elif old["field_ids"] != new["field_ids"] or old["template_ids"] != new["template_ids"]:
+            changes.append(f"'{new['name']}' takes its field and template ids (no new shape to Anki): updated in place")
         elif old != new:
             changes.append(f"'{new['name']}' templates or styling updated in place")
     return changes
