@@ -139,3 +139,28 @@ def test_check_source_text_reports_a_quote_missing_from_the_text(quoted, tmp_pat
     assert "q-two" in result.stderr and "source quote not found in reading.txt" in result.stderr
     assert "q-one" not in result.stderr
     assert "cards_src/quoted/cards.yaml:" in result.stderr
+
+
+ARTICLE = REPO.parent / "shared/source/needling-article.txt"  # the article, beside a working copy; not in the repository
+
+
+@pytest.mark.skipif(not ARTICLE.is_file(), reason="the article is not beside this working copy")
+def test_every_quote_of_the_needling_deck_is_in_the_article():
+    result = CliRunner().invoke(cli, ["-C", str(REPO), "--no-cache", "check", "--source-text", str(ARTICLE)])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_every_contested_card_says_why_and_corrections_name_their_reference(compiled):
+    """A contested card says on its back what is contested; one that corrects or goes beyond the
+    article names the reference it follows (a claim the card only marks as a claim needs none)."""
+    deck, _ = compiled
+    contested = [card for card in deck.cards if "needling::contested" in card.tags]
+    assert len(contested) >= 8
+    for card in contested:
+        assert card.extra, f"{card.id}: a contested card says why in its extra"
+        assert card.reference or "claim" in card.extra, f"{card.id}: a correction names its reference"
+
+
+def test_every_card_quotes_the_article_or_names_a_reference(compiled):
+    deck, _ = compiled
+    assert not [card.id for card in deck.cards if not card.sources and not card.reference]
