@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .cardtypes import card_type, note_type
+from .cardtypes.common import plain_markdown
 
 if TYPE_CHECKING:
     from .card import CardSource
@@ -151,14 +152,10 @@ def _with_reference(line: str, reference: str) -> str:
 
 
 def _source_note(card: CardSource) -> str:
-    """The card's quotes; the work they come from when it is not the deck's reading (named at the top)."""
-    quotes = " ".join(f"“{_inline(quote)}”" for quote in card.sources)
-    return quotes + (f" — *{_inline(card.reference)}*" if card.reference else "")
-
-
-def _inline(text: str) -> str:
-    """Plain text inside a line of Markdown: one line, no emphasis or link made of its characters."""
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", " ".join(text.split()))
+    """The card's quotes (from the deck's reading, named at the top), then the other work it relies on."""
+    quotes = " ".join(f"“{plain_markdown(quote)}”" for quote in card.sources)
+    reference = f"*{plain_markdown(card.reference)}*" if card.reference else ""
+    return f"{quotes}; see also {reference}" if quotes and reference else quotes or reference
 
 
 def _no_html(text: str) -> str:

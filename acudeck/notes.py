@@ -84,13 +84,16 @@ def note_guid(deck_key: str, note_key: str) -> str:
 
 
 def source_html(card: CardSource, reading: dict[str, str]) -> str:
-    if not card.sources:  # a reference alone (a location standard, say) is named as it is
-        return f"<cite>{plain(card.reference)}</cite>" if card.reference else ""
-    work = card.reference or reading.get("title", "")
-    cite = f" <cite>{plain(work)}</cite>" if work else ""
-    if not card.reference and reading.get("author"):
+    """The quotes from the deck's reading with its title and author, then the other work the card
+    relies on (`reference`: a standard that corrects or completes the reading)."""
+    reference = f"<cite>{plain(card.reference)}</cite>" if card.reference else ""
+    if not card.sources:
+        return reference
+    cite = f" <cite>{plain(reading['title'])}</cite>" if reading.get("title") else ""
+    if cite and reading.get("author"):
         cite += f", {plain(reading['author'])}"
-    return f"{quotes_html(card.sources)}{' —' + cite if cite else ''}"
+    quoted = f"{quotes_html(card.sources)}{' —' + cite if cite else ''}"
+    return f"{quoted}; see also {reference}" if reference else quoted
 
 
 def quotes_html(quotes: tuple[str, ...]) -> str:

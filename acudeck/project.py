@@ -87,16 +87,21 @@ class CoursePlan:
     notes: list[tuple[str, NoteSource]]  # (deck key, note)
     media: dict[str, Path | bytes]
     apkg_path: Path
+    tombstones: list[tuple[str, NoteSource]] = field(default_factory=list)  # retired notes its last build held
+
+    @property
+    def packaged(self) -> list[tuple[str, NoteSource]]:
+        return self.notes + self.tombstones
 
     def package(self, stamps: dict[str, Stamped]) -> PackageSpec:
-        mods = [stamps[deck_key].mods[note.key] for deck_key, note in self.notes]
-        used = {NOTE_TYPES[note.card_type].model_id for _, note in self.notes}
+        mods = [stamps[deck_key].mods[note.key] for deck_key, note in self.packaged]
+        used = {NOTE_TYPES[note.card_type].model_id for _, note in self.packaged}
         notetype_mods = {mid: max(s.notetype_mods.get(mid, 0) for s in stamps.values()) for mid in used}
         return PackageSpec(
             deck_name=self.course.name,
             deck_key=self.course.key,
             description=self.course.description,
-            notes=[note for _, note in self.notes],
+            notes=[note for _, note in self.packaged],
             mods=mods,
             notetype_mods=notetype_mods,
             base_timestamp=max([*mods, *notetype_mods.values(), 0]),
@@ -177,7 +182,8 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
             problems.append(Problem(course.location, f"course key '{course.key}' is also a deck's key; both would be decks/{course.key}.apkg"))
         notes, media, found = course_notes(course, sources, project.root)
         problems += found
-        course_plans.append(CoursePlan(course, notes, media, project.out / f"{course.key}.apkg"))
+        apkg = project.out / f"{course.key}.apkg"
+        course_plans.append(CoursePlan(course, notes, media, apkg, _course_tombstones(apkg, [plan for plan in decks if plan.deck.key in {s.deck for s in course.selections}], project.root)))
     if problems:
         raise SourceError(problems)
     return Plan(decks, course_plans, file_cache)
@@ -207,6 +213,19 @@ def _retired_shapes(ledger: Ledger, note_keys: set[str], deck: DeckSource, apkg:
     if new:
         shapes.update(_shapes_from_package(apkg, new, root))
     return shapes
+
+
+def _course_tombstones(apkg: Path, drawn: list[DeckPlan], root: Path) -> list[tuple[str, NoteSource]]:
+    """The tombstones of the retired notes that the course's last build held: a course student gets
+    the notice too, and nobody gets a tombstone of a card they never had."""
+    retired = [(plan.deck.key, note) for plan in drawn for note in plan.notes if note.key in plan.retired_shapes]
+    if not retired or apkg.is_symlink() or not apkg.is_file():
+        return []
+    try:
+        held = note_shapes(apkg, {note.guid for _, note in retired})
+    except Exception as exc:  # any unreadable package
+        raise BuildError(f"{display_path(apkg, root)}: cannot read the course's released notes ({exc}); restore it from git") from None
+    return [(key, note) for key, note in retired if note.guid in held]
 
 
 def _shapes_from_package(apkg: Path, keys: dict[str, str], root: Path) -> dict[str, dict]:
@@ -252,7 +271,7 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             remove_leftovers(course_plan.apkg_path)
             written = _stage(staging, course_plan.package(stamps), course_plan.apkg_path)
             drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
-            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.notes], written, decks=drawn))
+            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.packaged], written, decks=drawn))
         staging.commit()
     return results
 

@@ -22,11 +22,9 @@ def check_quotes(deck: DeckSource, reading: Path) -> list[Problem]:
     haystack = normalize_quote(reading.read_text("utf-8", errors="replace"))
     problems = []
     for card in deck.cards:
-        if card.reference:
-            continue
         where = card.field_locations.get("source", card.location)
-        if not card.sources:
-            problems.append(Problem(card.location, f"card '{card.id}' has no 'source' quote"))
+        if not card.sources and not card.reference:
+            problems.append(Problem(card.location, f"card '{card.id}' has neither a 'source' quote nor a 'reference'"))
         for quote in card.sources:
             if normalize_quote(quote) not in haystack:
                 problems.append(Problem(where, f"card '{card.id}': source quote not found in {reading.name}: '{one_line(quote, 50)}'"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from ankitools import fresh_collection, import_apkg, log_counts, render_all, vis
 from click.testing import CliRunner
 
 from acudeck.__main__ import cli
+from acudeck.notes import note_guid
 from acudeck.source import load_deck
 from acudeck.text import cloze_numbers
 from acudeck.yamlfile import load_yaml
@@ -32,6 +34,12 @@ def compiled():
 
 
 @pytest.fixture(scope="module")
+def retired():
+    """The tombstones the package must hold: per retired note key, its card ords (from the ledger)."""
+    return {key: shape["ords"] for key, shape in json.loads((REPO / "decks/needling.lock.json").read_text())["retired"].items()}
+
+
+@pytest.fixture(scope="module")
 def imported(tmp_path_factory, compiled):
     """The committed package imported into a fresh collection: (log counts, notes, cards, decks, renders)."""
     with fresh_collection(tmp_path_factory.mktemp("needling")) as col:
@@ -41,18 +49,19 @@ def imported(tmp_path_factory, compiled):
         yield log_counts(log), guids, col.card_count(), decks, render_all(col)
 
 
-def test_every_compiled_note_is_in_the_package(imported, compiled):
+def test_every_compiled_note_and_every_tombstone_is_in_the_package(imported, compiled, retired):
     counts, guids, _, _, _ = imported
     _, notes = compiled
-    assert counts["new"] == len(notes)
-    assert len(guids) == len(set(guids)) == len(notes)
-    assert set(guids) == {note.guid for note in notes}
+    tombstones = {note_guid("needling", key) for key in retired}
+    assert counts["new"] == len(notes) + len(retired)
+    assert len(guids) == len(set(guids)) == len(notes) + len(retired)
+    assert set(guids) == {note.guid for note in notes} | tombstones
 
 
-def test_card_count_matches_the_card_types(imported, compiled):
+def test_card_count_matches_the_card_types(imported, compiled, retired):
     _, _, card_count, _, _ = imported
     _, notes = compiled
-    assert card_count == expected_cards(notes)
+    assert card_count == expected_cards(notes) + sum(len(ords) for ords in retired.values())
 
 
 def test_every_card_renders_a_front_and_a_back(imported):
@@ -130,3 +139,28 @@ def test_check_source_text_reports_a_quote_missing_from_the_text(quoted, tmp_pat
     assert "q-two" in result.stderr and "source quote not found in reading.txt" in result.stderr
     assert "q-one" not in result.stderr
     assert "cards_src/quoted/cards.yaml:" in result.stderr
+
+
+ARTICLE = REPO.parent / "shared/source/needling-article.txt"  # the article, beside a working copy; not in the repository
+
+
+@pytest.mark.skipif(not ARTICLE.is_file(), reason="the article is not beside this working copy")
+def test_every_quote_of_the_needling_deck_is_in_the_article():
+    result = CliRunner().invoke(cli, ["-C", str(REPO), "--no-cache", "check", "--source-text", str(ARTICLE)])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_every_contested_card_says_why_and_corrections_name_their_reference(compiled):
+    """A contested card says on its back what is contested; one that corrects or goes beyond the
+    article names the reference it follows (a claim the card only marks as a claim needs none)."""
+    deck, _ = compiled
+    contested = [card for card in deck.cards if "needling::contested" in card.tags]
+    assert len(contested) >= 8
+    for card in contested:
+        assert card.extra, f"{card.id}: a contested card says why in its extra"
+        assert card.reference or "claim" in card.extra, f"{card.id}: a correction names its reference"
+
+
+def test_every_card_quotes_the_article_or_names_a_reference(compiled):
+    deck, _ = compiled
+    assert not [card.id for card in deck.cards if not card.sources and not card.reference]

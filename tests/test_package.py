@@ -108,7 +108,8 @@ def rows(db_path: Path) -> dict:
 @pytest.mark.parametrize("notes", [EDGE_NOTES, None], ids=["edge-cases", "needling"])
 def test_the_collection_has_the_rows_genanki_writes(tmp_path, notes):
     spec = make_spec(notes if notes is not None else needling_notes())
-    assert {note.card_type for note in spec.notes} == set(SPECS)
+    used = {note.card_type for note in spec.notes}
+    assert used == set(SPECS) if notes is not None else used <= set(SPECS)  # the edge cases use every type
     genanki_collection(spec, tmp_path / "genanki.anki2")
     write_collection(spec, str(tmp_path / "fast.anki2"))
     expected, actual = rows(tmp_path / "genanki.anki2"), rows(tmp_path / "fast.anki2")

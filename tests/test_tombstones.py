@@ -113,3 +113,25 @@ def test_students_get_the_tombstone_in_place_and_keep_their_reviews(built, tmp_p
             question, answer = render(col, cid)
             assert visible_text(question).startswith("Withdrawn. This card was removed from the deck")
             assert f"search tag:{RETIRED_TAG}" in visible_text(answer)
+
+
+COURSES = {
+    "with-cloze": "key: with-cloze\nname: 'Course::With cloze'\nselect:\n  - deck: sample\n    types: [cloze, point]\n",
+    "without-cloze": "key: without-cloze\nname: 'Course::Without cloze'\nselect:\n  - deck: sample\n    types: [basic]\n",
+}
+
+
+def test_a_course_that_held_a_retired_card_gets_its_tombstone_and_no_other_course_does(built):
+    for key, text in COURSES.items():
+        write(built / f"courses/{key}.yaml", text)
+    assert run(built).exit_code == 0
+    retire(built, CLOZE, ["q-cloze"])
+    result = run(built)
+    assert result.exit_code == 0, result.stderr
+    tombstone = note_guid("sample", "q-cloze")
+    held = read_apkg(built / "decks/with-cloze.apkg")["notes"]
+    assert set(held) == {tombstone, note_guid("sample", "q-point")} and held[tombstone]["tags"] == [RETIRED_TAG]
+    assert held[tombstone] == read_apkg(built / "decks/sample.apkg")["notes"][tombstone]  # the deck's tombstone, mod and all
+    assert tombstone not in read_apkg(built / "decks/without-cloze.apkg")["notes"]
+    assert run(built).stdout.count("unchanged") == 3  # the tombstone stays, build after build
+    assert run(built, "check").stderr == "ok\n"

@@ -46,9 +46,12 @@ def note_tags(card: CardSource, context: NoteContext) -> tuple[str, ...]:
     return tuple(sorted(set(context.tags) | set(card.tags)))
 
 
-def note(card_type: str, note_type: NoteTypeSpec, card: CardSource, context: NoteContext, key: str, own: tuple[str, ...], ords: tuple[int, ...]) -> NoteSource:
-    """A note of `key` with the type's own fields `own`, then Extra and Source."""
-    fields = (*own, card.extra, source_html(card, context.reading))
+def note(
+    card_type: str, note_type: NoteTypeSpec, card: CardSource, context: NoteContext, key: str, own: tuple[str, ...], ords: tuple[int, ...], extra: str | None = None
+) -> NoteSource:
+    """A note of `key` with the type's own fields `own`, then Extra (the card's, unless the type
+    gives this note its own) and Source."""
+    fields = (*own, card.extra if extra is None else extra, source_html(card, context.reading))
     return make_note(key, note_guid(context.deck_key, key), card_type, note_type.model_id, fields, note_tags(card, context), ords)
 
 
@@ -95,6 +98,11 @@ def strong(text: str) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def plain_markdown(text: str) -> str:
+    """Plain text inside a line of Markdown: one line, no emphasis or link made of its characters."""
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", " ".join(text.split()))
 
 
 def table_cell(text: str) -> str:

@@ -36,6 +36,7 @@ SUMMARY = "An image with labelled spots; per spot, 'What is marked here?' and 'W
 LABEL = "Picture"
 MAX_SPOTS = 60
 MAX_POLYGON_POINTS = 200
+MAX_SPOT_EXTRA = 500
 MAX_CARD_MEDIA = 32 << 20  # the sides of one card, in bytes: each side holds the whole image
 
 _NUMBER = {"type": "number"}
@@ -48,10 +49,19 @@ _SHAPES = {
 _SPOT = {
     "type": "object",
     "required": ["label"],
-    "properties": {"label": {"type": "string", "minLength": 1, "maxLength": 100, "description": "What the spot is; shown as written."}, **_SHAPES},
+    "properties": {
+        "label": {"type": "string", "minLength": 1, "maxLength": 100, "description": "What the spot is; shown as written."},
+        "extra": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_SPOT_EXTRA,
+            "description": "Shown as written on the back of this spot's cards only, after the card's extra: what is true of this spot and of no other.",
+        },
+        **_SHAPES,
+    },
     "additionalProperties": False,
-    "maxProperties": 5,
-    "description": "A labelled place, in the image's pixels (x to the right, y down from the top left), with one shape: at, circle, rect or polygon.",
+    "maxProperties": 6,
+    "description": "A labelled place, in the image's pixels (x to the right, y down from the top left), with one shape: at, circle, rect or polygon, and an optional extra.",
 }
 # The image the schema's example card shows: `init` writes it beside the sample cards.
 EXAMPLE_MEDIA = {
@@ -171,6 +181,8 @@ def check(card: CardSource, at: Callable[[tuple], Location]) -> list[Problem]:
             problems.append(Problem(at(("spots", index)), str(exc)))
             continue
         check_verbatim(read[-1][1].label, at(("spots", index, "label")), problems)
+        if isinstance(spot.get("extra"), str):
+            check_verbatim(spot["extra"], at(("spots", index, "extra")), problems)
     for index, message in drawing.check_spots(width, height, [spot for _, spot in read]):
         problems.append(Problem(at(("spots", read[index][0])), message))
     labels = {_key(str(spot.get("label", ""))) for spot in data}
@@ -252,10 +264,19 @@ def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
         raise BuildError(f"{problems[0]}")
     unmarked = _img(made[None])
     found = []
+    extras = spot_extras(card)
     for spot in asked(card):
         own = (card.rendered("prompt"), plain(spot.label), _img(made[spot.shape]), unmarked)
-        found.append(common.note(NAME, NOTE_TYPE, card, context, f"{card.id}/{spot.label}", own, card_ords(own)))
+        extra = card.extra + (f'<div class="spot-extra">{plain(extras[_key(spot.label)])}</div>' if _key(spot.label) in extras else "")
+        found.append(common.note(NAME, NOTE_TYPE, card, context, f"{card.id}/{spot.label}", own, card_ords(own), extra))
     return found
+
+
+def spot_extras(card: CardSource) -> dict[str, str]:
+    """Each spot's own extra, by its label's key: a spot's facts stay off its siblings' backs."""
+    data = card.fields["spots"]
+    assert isinstance(data, list)
+    return {_key(spot["label"]): spot["extra"] for spot in data if isinstance(spot.get("extra"), str)}
 
 
 # --- the rest of the interface ------------------------------------------------------------------
@@ -284,9 +305,11 @@ def study_sheet(card: CardSource, notes: list[NoteSource]) -> list[str]:
     beside the sheet (their names are the ones the package holds)."""
     prompt = card.text("prompt") if card.fields.get("prompt") else f"media/{card.fields['image']}"
     lines = [f"{prompt}", ""]
-    for note in notes:
+    extras = spot_extras(card)
+    for spot, note in zip(asked(card), notes, strict=True):
         label, marked = note.fields[1], _IMAGE_NAME.search(note.fields[2])
-        lines += [f"- **{label}**: ![{label}, marked]({marked.group(1) if marked else ''})"]
+        extra = f" {common.plain_markdown(extras[_key(spot.label)])}" if _key(spot.label) in extras else ""
+        lines += [f"- **{label}**: ![{label}, marked]({marked.group(1) if marked else ''}){extra}"]
     return [*lines, ""]
 
 

@@ -30,7 +30,7 @@ def _common_card_properties() -> dict[str, Any]:
         "reference": {
             "$ref": "#/$defs/text",
             "maxLength": 300,
-            "description": "The work the source quote comes from, when it is not the deck's reading.",
+            "description": "Another work the card relies on (a standard reference that corrects or completes the reading); shown after the source quotes.",
         },
     }
 
