@@ -183,7 +183,8 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         notes, media, found = course_notes(course, sources, project.root)
         problems += found
         apkg = project.out / f"{course.key}.apkg"
-        course_plans.append(CoursePlan(course, notes, media, apkg, _course_tombstones(apkg, [plan for plan in decks if plan.deck.key in {s.deck for s in course.selections}], project.root)))
+        drawn = [plan for plan in decks if plan.deck.key in {s.deck for s in course.selections}]
+        course_plans.append(CoursePlan(course, notes, media, apkg, _course_tombstones(apkg, drawn, project.root)))
     if problems:
         raise SourceError(problems)
     return Plan(decks, course_plans, file_cache)
