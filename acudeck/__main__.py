@@ -264,28 +264,44 @@ def diff(ctx: click.Context, base: str, output: Path | None) -> None:
 
 
 @cli.command("release-check")
-@click.argument("base", default="HEAD")
-@click.option("--json", "as_json", is_flag=True, help='Print {"ok": ..., "decks": {...}} instead of text.')
+@click.argument("base", required=False)
+@click.option("--json", "as_json", is_flag=True, help='Print {"ok": ..., "base": ..., "decks": {...}} instead of text.')
+@click.option("--notes", is_flag=True, help="Print release notes for students (Markdown) instead of the report; the report goes to standard error when something is wrong.")
 @click.pass_context
-def release_check(ctx: click.Context, base: str, as_json: bool) -> None:
-    """Show what a student who imported BASE (a git revision, default HEAD) gets from the working
-    tree's build: Anki's own engine imports BASE's decks into a fresh collection, studies some
-    cards, then imports the new build. Per deck: new, updated, unchanged, conflicting, retired and
-    not updated notes, lost reviews, note type changes. Exit 1 when something would be lost or
-    silently left behind.
+def release_check(ctx: click.Context, base: str | None, as_json: bool, notes: bool) -> None:
+    """Show what a student who imported BASE (a git revision; default: the latest release tag
+    reachable from HEAD, v1.2 say, else HEAD) gets from the working tree's build: Anki's own engine
+    imports BASE's decks into a fresh collection, studies some cards, then imports the new build.
+    Per deck: new, updated, unchanged, conflicting, retired and not updated notes, lost reviews,
+    note type changes. Exit 1 when something would be lost or silently left behind.
+
+    With --notes, prints what the release changes in a student's words instead (how to import
+    each deck, the cards added, corrected and withdrawn), for a release or the CHANGELOG.
 
     \b
     Examples:
       python build.py release-check main
       python build.py release-check v1.0 --json
+      python build.py release-check v1.0 --notes > notes.md
     """
     import time
 
+    from .release import default_base
     from .release import release_check as check_release
+    from .releasenotes import release_notes
 
+    if as_json and notes:
+        raise click.UsageError("--json and --notes do not go together: choose one")
+    root = ctx.obj["root"]
     _lock(ctx)
-    report = _run(lambda: check_release(ctx.obj["root"], base, int(time.time())))
-    click.echo(report.to_json() if as_json else report.to_text(), nl=False)
+    base, why = (base, "") if base else _run(lambda: default_base(root))
+    report = _run(lambda: check_release(root, base, int(time.time()), notes=notes, why_base=why))
+    if notes:
+        click.echo(release_notes(base, report.changes), nl=False)
+        if not report.ok:
+            click.echo(report.to_text(), err=True, nl=False)
+    else:
+        click.echo(report.to_json() if as_json else report.to_text(), nl=False)
     for problem in report.problems if as_json else ():
         click.echo(str(problem), err=True)
     ctx.exit(0 if report.ok else 1)

@@ -59,6 +59,19 @@ def resolve_revision(root: Path, rev: str) -> str:
     return commit
 
 
+RELEASE_TAG = re.compile(r"v\d+(\.\d+)*")  # v1, v1.2, v1.2.3: what a release is tagged (not v1.2-rc1)
+
+
+def latest_release_tag(root: Path) -> str | None:
+    """The newest tag reachable from HEAD that looks like a release, by version order (v1.10 after
+    v1.9); None when there is none (or no git history to look in)."""
+    try:
+        listed = _git(root, "HEAD", "tag", "--list", "v*", "--merged", "HEAD", "--sort=-version:refname")
+    except BuildError:
+        return None
+    return next((name for name in listed.decode("utf-8", errors="replace").splitlines() if RELEASE_TAG.fullmatch(name)), None)
+
+
 def export_revision(root: Path, rev: str, dest: Path) -> None:
     """The project's files at `rev`, written into `dest` and nowhere else."""
     archive = _git(root, rev, "archive", "--format=tar", resolve_revision(root, rev))

@@ -23,15 +23,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .contents import note_guids, read_apkg
-from .diff import export_revision, prepare_trees, released_decks
+from .diff import DeckDiff, diff_trees, export_revision, latest_release_tag, prepare_trees, released_decks
 from .errors import BuildError, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR
+from .releasenotes import DeckChanges, plain_question
 from .source import find_decks
 from .tombstone import RETIRED_TAG
 
 MERGE_NOTETYPES = "Merge note types"
 UPDATE_ALWAYS = "Update notes: Always"
 ANKI_MISSING = "release-check needs Anki's engine: pip install 'acudeck[anki]'"
+Questions = tuple[set[str], set[str]]  # the guids whose questions to read: before the update, after it
 STUDIED = 5  # cards answered per deck before the update, so that reviews and scheduling can be lost
 
 
@@ -49,6 +51,7 @@ class DeckImport:
     notetype_changes: list[str] = field(default_factory=list)  # how each changed note type reaches students
     options: list[str] = field(default_factory=list)  # the import options students must turn on (none: the defaults do)
     with_default_options: dict[str, int] | None = None  # the counts under the defaults, when `options` are needed
+    questions: dict[str, list[str]] = field(default_factory=dict)  # guid -> its cards' questions, for the notes
 
     def counts(self) -> dict[str, int]:
         return {name: value for name, value in asdict(self).items() if type(value) is int}
@@ -63,6 +66,8 @@ class ReleaseReport:
     base: str
     decks: dict[str, DeckImport]
     problems: list[Problem] = field(default_factory=list)  # what `check --base BASE` finds
+    why_base: str = ""  # why this BASE, when the user named none
+    changes: list[DeckChanges] = field(default_factory=list)  # per deck, for the release notes (when asked for)
 
     @property
     def ok(self) -> bool:
@@ -70,10 +75,11 @@ class ReleaseReport:
 
     def to_json(self) -> str:
         decks = {key: _deck_json(deck) for key, deck in self.decks.items()}
-        return json.dumps({"ok": self.ok, "decks": decks}, indent=1) + "\n"
+        return json.dumps({"ok": self.ok, "base": self.base, "decks": decks}, indent=1) + "\n"
 
     def to_text(self) -> str:
-        lines = [f"What a student's import does, since {self.base}: {'ok' if self.ok else 'PROBLEMS'}"]
+        since = f"{self.base} ({self.why_base})" if self.why_base else self.base
+        lines = [f"What a student's import does, since {since}: {'ok' if self.ok else 'PROBLEMS'}"]
         for key, deck in self.decks.items():
             lines += [
                 "",
@@ -99,7 +105,14 @@ class ReleaseReport:
         return "\n".join(lines) + "\n"
 
 
-def release_check(root: Path, rev: str, now: int) -> ReleaseReport:
+def default_base(root: Path) -> tuple[str, str]:
+    """(BASE, why) when the user names none: the latest release tag reachable from HEAD, else HEAD."""
+    tag = latest_release_tag(root)
+    return (tag, "the latest release tag") if tag else ("HEAD", "no release tag yet")
+
+
+def release_check(root: Path, rev: str, now: int, notes: bool = False, why_base: str = "") -> ReleaseReport:
+    """The report; with `notes`, also each deck's changes in a student's words (report.changes)."""
     _require_anki()
     with tempfile.TemporaryDirectory(prefix="acudeck-release-") as work:
         # What students have is BASE's committed decks and ledgers; the rebuild of BASE (by today's
@@ -108,12 +121,32 @@ def release_check(root: Path, rev: str, now: int) -> ReleaseReport:
         export_revision(root, rev, released)
         base, head = prepare_trees(root, rev, Path(work), now)
         problems = _history(head, rev, released)
+        diffs = {diff.key: diff for diff in diff_trees(base, head)} if notes else {}
         decks = {}
         for key in _deck_keys(base):
             old, new = _regular(released / OUT_DIR / f"{key}.apkg") or base / OUT_DIR / f"{key}.apkg", head / OUT_DIR / f"{key}.apkg"
             if old.is_file() and not old.is_symlink():
-                decks[key] = simulate_with_options(old, new if new.is_file() and not new.is_symlink() else None, Path(work) / f"anki-{key}")
-        return ReleaseReport(rev, decks, problems)
+                wanted = _wanted_questions(diffs[key]) if key in diffs else (set(), set())
+                decks[key] = simulate_with_options(old, new if new.is_file() and not new.is_symlink() else None, Path(work) / f"anki-{key}", wanted)
+        changes = [_deck_changes(diff, decks.get(diff.key)) for diff in diffs.values()]
+        return ReleaseReport(rev, decks, problems, why_base, changes)
+
+
+def _withdrawn(diff: DeckDiff) -> list:
+    """The notes of BASE that are tombstones now (a note that vanished unretired is a problem instead)."""
+    return [note for note in diff.removed if note.key in diff.retired or note.card_id in diff.retired]
+
+
+def _wanted_questions(diff: DeckDiff) -> tuple[set[str], set[str]]:
+    """The guids whose questions the notes show: (before the update, after it)."""
+    return {note.guid for note in _withdrawn(diff)}, {note.guid for note in (*diff.added, *(new for _, new in diff.changed))}
+
+
+def _deck_changes(diff: DeckDiff, deck: DeckImport | None) -> DeckChanges:
+    if deck is None:  # BASE had no such deck
+        return DeckChanges(diff.key, diff.name, new_deck_cards=sum(len(note.ords) for note in diff.added))
+    asked = lambda notes: [question for note in notes for question in deck.questions.get(note.guid, [])]  # noqa: E731
+    return DeckChanges(diff.key, diff.name, deck.options, asked(diff.added), asked(new for _, new in diff.changed), asked(_withdrawn(diff)))
 
 
 def _deck_json(deck: DeckImport) -> dict:
@@ -150,14 +183,14 @@ def _require_anki() -> None:
         raise BuildError(ANKI_MISSING) from None
 
 
-def simulate_with_options(old: Path, new: Path | None, folder: Path) -> DeckImport:
+def simulate_with_options(old: Path, new: Path | None, folder: Path, wanted: Questions = (set(), set())) -> DeckImport:
     """`simulate` with the defaults, then, where a note type changed shape, with the options it needs."""
     folder.mkdir()
-    result = simulate(old, new, folder / "defaults")
+    result = simulate(old, new, folder / "defaults", wanted=wanted)
     if new is None or not reshaped_notetypes(read_apkg(old)["models"], read_apkg(new)["models"]):
         return result
     for options in ([MERGE_NOTETYPES], [MERGE_NOTETYPES, UPDATE_ALWAYS]):
-        tried = simulate(old, new, folder / "-".join(o.split()[0].lower() for o in options), options)
+        tried = simulate(old, new, folder / "-".join(o.split()[0].lower() for o in options), options, wanted)
         if tried.ok:
             break
     tried.options, tried.with_default_options = options, result.counts()
@@ -183,9 +216,10 @@ def reshaped_notetypes(before: dict, after: dict) -> list[int]:
     return found
 
 
-def simulate(old: Path, new: Path | None, folder: Path, options: list[str] | None = None) -> DeckImport:
+def simulate(old: Path, new: Path | None, folder: Path, options: list[str] | None = None, wanted: Questions = (set(), set())) -> DeckImport:
     """Import `old`, study, import `new` (None: the deck is gone) with `options` turned on (none: the
-    defaults), and count what happened."""
+    defaults), and count what happened; with the questions of the notes in `wanted` as students
+    read them (before the update, after it)."""
     before, after = read_apkg(old), read_apkg(new) if new else {"notes": {}, "models": {}}
     result = DeckImport()
     folder.mkdir()
@@ -193,7 +227,9 @@ def simulate(old: Path, new: Path | None, folder: Path, options: list[str] | Non
         _import(col, old)
         _study(col)
         state = _card_state(col)
+        result.questions = _questions(col, wanted[0])
         log = _import(col, new, options or []) if new else None
+        result.questions |= _questions(col, wanted[1])
         if log is not None and new is not None:
             guid_of = dict(col.db.all("SELECT id, guid FROM notes"))
             updated = {guid_of[entry.id.nid] for entry in log.updated}
@@ -233,6 +269,15 @@ def _notes_by_name(col, guids: list[str]) -> dict[str, tuple]:
             note = col.get_note(nid)
             found[guid] = (sorted(note.items()), sorted(note.tags))
     return found
+
+
+def _questions(col, guids: set[str]) -> dict[str, list[str]]:
+    """guid -> the questions of its cards (by card ord), as plain text."""
+    questions = {}
+    for guid in guids:
+        cards = col.db.list("SELECT c.id FROM cards c JOIN notes n ON c.nid = n.id WHERE n.guid = ? ORDER BY c.ord", guid)
+        questions[guid] = [plain_question(col.get_card(cid).question()) for cid in cards]
+    return questions
 
 
 def _content(note: dict) -> tuple:

@@ -3,7 +3,7 @@
 The sample cards are the examples the card types give in their schema fragments, so a new type
 appears in new repositories without a change here. The repository gets its own copy of the JSON
 Schemas (`schemas/`), which its files' modelines and editor settings point to, the student README,
-the pre-commit hook, the CI workflow and a .gitignore (the prose files are templates in
+the pre-commit hook, the GitHub workflows and a .gitignore (the prose files are templates in
 acudeck/templates/). Nothing that exists is overwritten: one existing file and nothing is written.
 """
 
@@ -27,6 +27,10 @@ from .schema import SLUG, cards_schema, course_schema, deck_schema, generated, s
 
 # Where the deck repository's CI and pre-commit hook install acudeck from (tagged v<version>).
 REPOSITORY = "https://github.com/acudeck/acudeck"
+# How the workflows install acudeck: a deck repository pins the release it was made with (with
+# Anki's engine, for preview and release-check); acudeck's own repository installs its checkout.
+PINNED_INSTALL = f'pip install "acudeck[anki] @ git+{REPOSITORY}@v{__version__}"'
+OWN_INSTALL = 'pip install -e ".[anki]"'
 SCHEMAS = "schemas"
 KEY_LENGTH = 50  # leaves room for the sample course's key, '<key>-sample'
 MODELINE = "# yaml-language-server: $schema={}\n"
@@ -58,8 +62,18 @@ def plan(folder: Path, key: str | None = None, name: str | None = None) -> dict[
     files[".vscode/settings.json"] = json.dumps({"yaml.schemas": editor_schemas()}, indent=2) + "\n"
     fill = _filler(name)
     for template, target in TEMPLATES.items():
-        files[target] = fill(resources.files(__package__).joinpath("templates", template).read_text("utf-8"))
+        files[target] = fill(_template(template))
+    files.update(workflow_files(PINNED_INSTALL))
     return files
+
+
+def workflow_files(install: str) -> dict[str, str]:
+    """The GitHub workflows, by their path in a repository, installing acudeck with `install`."""
+    return {target: _template(template).replace("__INSTALL__", install) for template, target in WORKFLOWS.items()}
+
+
+def _template(name: str) -> str:
+    return resources.files(__package__).joinpath("templates", name).read_text("utf-8")
 
 
 def init(folder: Path, key: str | None = None, name: str | None = None) -> list[Path]:
@@ -121,7 +135,11 @@ TEMPLATES = {
     "README.md": "README.md",
     "gitignore": ".gitignore",
     "pre-commit-config.yaml": ".pre-commit-config.yaml",
+}
+WORKFLOWS = {
     "decks.yml": ".github/workflows/decks.yml",
+    "deck-review-comment.yml": ".github/workflows/deck-review-comment.yml",
+    "release.yml": ".github/workflows/release.yml",
 }
 
 
