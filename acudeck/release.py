@@ -27,6 +27,7 @@ from .diff import DeckDiff, diff_trees, export_revision, latest_release_tag, pre
 from .errors import BuildError, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR
 from .releasenotes import DeckChanges, plain_question
+from .course import find_courses
 from .source import find_decks
 from .tombstone import RETIRED_TAG
 
@@ -173,7 +174,10 @@ def _history(head: Path, rev: str, base: Path) -> list[Problem]:
 
 
 def _deck_keys(tree: Path) -> list[str]:
-    return [folder.name for folder in find_decks(tree / SRC_DIR)] if (tree / SRC_DIR).is_dir() else []
+    """Every package students download: the decks, then the course decks (a course's students are
+    students too, and a course's tombstones are its own)."""
+    decks = [folder.name for folder in find_decks(tree / SRC_DIR)] if (tree / SRC_DIR).is_dir() else []
+    return decks + [path.stem for path in find_courses(tree)]
 
 
 def _require_anki() -> None:

@@ -258,3 +258,21 @@ def test_json_and_notes_together_are_a_usage_error(released):
 def test_notes_without_anki_say_what_to_install(released, no_anki):
     result = run(released, "release-check", "--notes")
     assert (result.exit_code, result.stderr) == (1, "Error: release-check needs Anki's engine: pip install 'acudeck[anki]'\n")
+
+
+def test_a_course_deck_is_checked_as_its_students_import_it(project):
+    write(project / "cards_src/sample/cards.yaml", CARDS_YAML)
+    write(project / "courses/week-1.yaml", "key: week-1\nname: 'Course::Week 1'\nselect:\n  - deck: sample\n    types: [basic, cloze]\n")
+    assert run(project).exit_code == 0
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "release 1")
+    edit(project, "Managing pain syndromes.", "The management of pain syndromes.")
+    deck = project / "cards_src/sample/deck.yaml"
+    edit(project, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
+    deck.write_text(deck.read_text() + "retired: [q-cloze]\n")
+    assert run(project).exit_code == 0
+    assert release_check(project) == (
+        0,
+        {"ok": True, "base": "main", "decks": {"sample": counts(updated=2, unchanged=1, retired=1), "week-1": counts(updated=2, retired=1)}},
+    )
