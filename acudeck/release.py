@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .contents import note_guids, read_apkg
+from .course import find_courses
 from .diff import DeckDiff, diff_trees, export_revision, latest_release_tag, prepare_trees, released_decks
 from .errors import BuildError, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR
 from .releasenotes import DeckChanges, plain_question
-from .course import find_courses
 from .source import find_decks
 from .tombstone import RETIRED_TAG
 
