@@ -43,7 +43,8 @@ def _media_digests(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _collection_parts(conn: sqlite3.Connection) -> dict:
-    """Card count, note types and decks: the parts of a package besides its notes and media."""
+    """Card count, the order of the new cards, note types and decks: the parts of a package besides
+    its notes and media."""
     cards = conn.execute("SELECT count(*) FROM cards").fetchone()[0]
     models_json, decks_json = conn.execute("SELECT models, decks FROM col").fetchone()
     models = {
@@ -58,7 +59,15 @@ def _collection_parts(conn: sqlite3.Connection) -> dict:
         for mid, m in json.loads(models_json).items()
     }
     decks = sorted((d["name"], d.get("desc", "")) for d in json.loads(decks_json).values() if d["name"] != "Default")
-    return {"cards": cards, "models": models, "decks": decks}
+    return {"cards": cards, "order": _card_order(conn), "models": models, "decks": decks}
+
+
+def _card_order(conn: sqlite3.Connection) -> str:
+    """A digest of the cards (note GUID, ord) in the order of their new-card positions (order.py)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for guid, card_ord in conn.execute("SELECT n.guid, c.ord FROM cards c JOIN notes n ON n.id = c.nid ORDER BY c.due, c.id"):
+        digest.update(f"{guid}\x1f{card_ord}\n".encode())
+    return digest.hexdigest()
 
 
 _NOTES_QUERY = "SELECT guid, mid, mod, tags, flds FROM notes"
@@ -129,10 +138,19 @@ def describe_differences(expected: dict, actual: dict) -> list[str]:
         found.append(f"{extra} notes that the sources do not have")
     if differ:
         found.append(f"{differ} notes with other fields, tags or mods")
-    for part in ("models", "decks", "media", "cards"):
-        if expected[part] != actual[part]:
-            found.append({"models": "note types differ", "decks": "deck name or description differs", "media": "media differ", "cards": "card count differs"}[part])
+    for part in ("models", "decks", "media", "cards", "order"):
+        if expected[part] != actual[part] and (part != "order" or expected["cards"] == actual["cards"]):
+            found.append(_PART_DIFFERS[part])
     return found
+
+
+_PART_DIFFERS = {
+    "models": "note types differ",
+    "decks": "deck name or description differs",
+    "media": "media differ",
+    "cards": "card count differs",
+    "order": "the order of new cards differs",
+}
 
 
 def note_shapes(path: Path, guids: set[str]) -> dict[str, tuple[int, list[int]]]:

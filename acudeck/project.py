@@ -101,6 +101,7 @@ class CoursePlan:
             notetype_mods=notetype_mods,
             base_timestamp=max([*mods, *notetype_mods.values(), 0]),
             media=self.media,
+            families=[f"{deck_key}/{note.card_id}" for deck_key, note in self.notes],  # card ids are unique within a deck
         )
 
 
