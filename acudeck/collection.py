@@ -41,9 +41,10 @@ def _models(spec: PackageSpec) -> dict[str, VersionedModel]:
     return models
 
 
-# genanki's constant columns as literals: usn -1, csum, flags, data; card usn -1, type, queue, due ... data.
+# genanki's constant columns as literals: usn -1, csum, flags, data; card usn -1, type, queue, ... data.
+# A card's `due` is its new-card position (order.py), where genanki writes 0 for every card.
 _NOTE_VALUES = "(?,?,?,?,-1,?,CAST(? AS TEXT),CAST(? AS TEXT),0,0,'')"  # flds and sfld come as UTF-8 bytes
-_CARD_VALUES = "(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')"
+_CARD_VALUES = "(?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')"
 _ROWS_PER_INSERT = 50  # 50 x 7 parameters stays under the 999 that older SQLite builds allow
 
 
@@ -90,7 +91,7 @@ def _rows(spec: PackageSpec, models: dict[str, VersionedModel], did: int, first_
     sort_fields = map(operator.itemgetter(0), map(operator.methodcaller("partition", _SEPARATOR), flds))
     note_rows = zip(note_ids, guids, model_ids, spec.mods, map(_tags, tags), flds, sort_fields, strict=True)
     card_rows = [(note_id + 1 + k, note_id, did, card_ord, mod) for note_id, mod, note_ords in zip(note_ids, spec.mods, ords, strict=True) for k, card_ord in enumerate(note_ords)]
-    return note_rows, card_rows
+    return note_rows, [(*row, due) for row, due in zip(card_rows, spec.ordering.positions, strict=True)]
 
 
 _SEPARATOR = FIELD_SEPARATOR.encode()

@@ -63,6 +63,12 @@ def _collection_parts(conn: sqlite3.Connection) -> dict:
     return {"cards": cards, "models": models, "decks": decks}
 
 
+def _card_order(conn: sqlite3.Connection) -> str:
+    """A digest of the cards (note GUID, ord) in the order of their new-card positions (order.py)."""
+    rows = conn.execute("SELECT n.guid, c.ord FROM cards c JOIN notes n ON n.id = c.nid ORDER BY c.due, c.id").fetchall()
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()  # repr: the whole list in one call into C
+
+
 _NOTES_QUERY = "SELECT guid, mid, mod, tags, flds FROM notes"
 
 
@@ -70,7 +76,13 @@ def read_apkg(path: Path) -> dict:
     """What a package carries into a collection, in a form that compares equal across SQLite builds."""
     with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
         notes = {guid: {"mid": mid, "mod": mod, "tags": tags.split(), "fields": flds.split("\x1f")} for guid, mid, mod, tags, flds in conn.execute(_NOTES_QUERY)}
-        return {"notes": notes, **_collection_parts(conn), "media": _media_digests(zf)}
+        return {"notes": notes, **_collection_parts(conn), "order": _card_order(conn), "media": _media_digests(zf)}
+
+
+def card_order(path: Path) -> str:
+    """A digest of the package's cards in the order students meet them (`_card_order`)."""
+    with zipfile.ZipFile(path) as zf, _collection(zf) as conn:
+        return _card_order(conn)
 
 
 def note_guids(path: Path) -> dict[int, str]:
@@ -110,7 +122,11 @@ def package_differences(spec: PackageSpec, path: Path) -> list[str]:
         write_apkg(spec, expected_path)
         found = _content_differences(expected_path, path)
         if not found and not filecmp.cmp(expected_path, path, shallow=False):
-            found = ["same content, but not the bytes a clean build writes (another SQLite or Python than the pinned toolchain's?)"]
+            # Asked only here: the order costs a sort of every card, and the bytes say whether it can differ.
+            if card_order(expected_path) != card_order(path):
+                found = ["the order of new cards differs"]
+            else:
+                found = ["same content, but not the bytes a clean build writes (another SQLite or Python than the pinned toolchain's?)"]
         return found
 
 

@@ -115,9 +115,11 @@ def _tag_hint(selection: Selection, cards: list[tuple[CardSource, frozenset[str]
 
 
 def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path | None = None) -> tuple[list[tuple[str, NoteSource]], dict[str, Path | bytes], list[Problem]]:
-    """The selected (deck key, note) pairs in deck and source order, the media they use, and selection problems."""
+    """The selected (deck key, note) pairs, the media they use, and selection problems. The order is
+    the recipe's: the `select:` entries in order, each entry's cards in its deck's authored order,
+    a card that two entries pick where the first picks it."""
     problems = []
-    chosen: dict[str, set[str]] = {}
+    chosen: dict[tuple[str, str], CardSource] = {}  # (deck key, card id), in the course's order
     families: dict[str, list[tuple[CardSource, frozenset[str]]]] = {}  # per deck, once
     for selection in course.selections:
         deck = decks.get(selection.deck)
@@ -130,27 +132,25 @@ def course_notes(course: CourseSource, decks: dict[str, DeckSource], base: Path 
         for card_id in (*selection.ids, *selection.exclude):
             if card_id not in known:
                 problems.append(Problem(selection.location, f"deck '{deck.key}' has no card '{card_id}'"))
-        picked = {card.id for card, family in families[deck.key] if selection.selects(card, family)}
+        picked = [card for card, family in families[deck.key] if selection.selects(card, family)]
         if not picked:
             problems.append(Problem(selection.location, "selects no card" + _tag_hint(selection, families[deck.key])))
-        chosen.setdefault(deck.key, set()).update(picked)
+        for card in picked:
+            chosen.setdefault((deck.key, card.id), card)
     notes: list[tuple[str, NoteSource]] = []
-    media: dict[str, Path | bytes] = dict(_description_media(course, [decks[key] for key in chosen], problems, base))
-    for deck_key, ids in chosen.items():
+    media: dict[str, Path | bytes] = dict(_description_media(course, [decks[key] for key in families], problems, base))
+    for (deck_key, _), card in chosen.items():
         deck = decks[deck_key]
-        for card in deck.cards:
-            if card.id not in ids:
-                continue
-            kind = card_type(card.type)
-            notes.extend((deck.key, note) for note in kind.notes(card, deck.note_context()))
-            made = kind.generate(card, deck.note_context())  # the deck was checked: no problems; names come from content
-            media.update(made.media)
-            for name, where in card.images:
-                path = deck.media[name]
-                found = media.get(name)
-                if isinstance(found, Path) and isinstance(path, Path) and found != path and not _same_content(found, path, base, problems):
-                    problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
-                media[name] = path
+        kind = card_type(card.type)
+        notes.extend((deck.key, note) for note in kind.notes(card, deck.note_context()))
+        made = kind.generate(card, deck.note_context())  # the deck was checked: no problems; names come from content
+        media.update(made.media)
+        for name, where in card.images:
+            path = deck.media[name]
+            found = media.get(name)
+            if isinstance(found, Path) and isinstance(path, Path) and found != path and not _same_content(found, path, base, problems):
+                problems.append(Problem(where, f"image '{name}' differs from the file of the same name in another deck of this course"))
+            media[name] = path
     return notes, media, problems
 
 

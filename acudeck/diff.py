@@ -164,8 +164,11 @@ def summary(diffs: list[DeckDiff], base_rev: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_BLOCK_TAG = re.compile(r"<(?:/?(?:div|p|li|tr|td|th|h[1-6])\b[^>]*|br\s*/?)>")  # a break between words (a compare's aspect and options)
+
+
 def _plain(fragment: str, limit: int = 70) -> str:
-    text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", _BLOCK_TAG.sub(" ", fragment))).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

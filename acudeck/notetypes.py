@@ -49,6 +49,11 @@ CSS = """\
 img { max-width: 100%; height: auto; }
 ul, ol { display: inline-block; text-align: left; margin: 0.3em 0; }
 code { font-size: 0.9em; background: rgba(127, 127, 127, 0.15); padding: 0 0.2em; border-radius: 3px; }
+.aspect .options { display: none; }
+.by-value { display: flex; flex-direction: column; }
+.by-value .aspect { display: contents; }
+.by-value .prompt { margin-top: 0.4em; }
+.by-value .aspect .options { display: block; order: 1; margin-top: 0.75em; font-size: 1em; text-transform: none; letter-spacing: normal; }
 .compare-wrap { overflow-x: auto; margin-top: 1em; }
 table.compare { border-collapse: collapse; margin: 0 auto; font-size: 0.8em; text-align: left; overflow-wrap: normal; }
 table.compare th, table.compare td { border: 1px solid #c7c7cc; padding: 0.3em 0.6em; vertical-align: top; }

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import FileCache
-from .cardtypes import NOTE_TYPES
+from .cardtypes import NOTE_TYPES, sibling_group
 from .contents import differs, note_shapes, package_differences
 from .course import CourseSource, course_notes, load_course
 from .decknames import name_clashes
@@ -17,6 +19,7 @@ from .errors import BuildError, Location, Problem, SourceError
 from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import DeckHistory, Ledger, Released, Stamped, history_problems, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, retired_in_use, stamp
 from .notes import NoteSource, note_guid
+from .order import SIBLING_SPREAD
 from .package import PackageSpec, stage_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, load_deck
@@ -106,6 +109,7 @@ class CoursePlan:
             notetype_mods=notetype_mods,
             base_timestamp=max([*mods, *notetype_mods.values(), 0]),
             media=self.media,
+            families=[f"{deck_key}/{sibling_group(note)}" for deck_key, note in self.packaged],  # note keys are unique within a deck
         )
 
 
@@ -266,15 +270,41 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             if ledger_changed or not deck_plan.ledger_path.exists():
                 _stage_ledger(staging, deck_plan, stamped, plan.cache)
             # A changed ledger means changed notes: no need to compare with the old package.
-            written = _stage(staging, deck_plan.package(stamped), deck_plan.apkg_path, compare=not ledger_changed)
-            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, deck_plan.deck.warnings, [deck_plan.deck]))
+            spec = deck_plan.package(stamped)
+            written = _stage(staging, spec, deck_plan.apkg_path, compare=not ledger_changed)
+            crowded = _crowded(spec, lambda family, deck=deck_plan.deck: (deck, family))
+            results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, [*deck_plan.deck.warnings, *crowded], [deck_plan.deck]))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
-            written = _stage(staging, course_plan.package(stamps), course_plan.apkg_path)
+            spec = course_plan.package(stamps)
+            written = _stage(staging, spec, course_plan.apkg_path)
             drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
-            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.packaged], written, decks=drawn))
+            crowded = _crowded(spec, lambda family: (plan.sources[family.split("/", 1)[0]].deck, family.split("/", 1)[1]))
+            results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.packaged], written, warnings=crowded, decks=drawn))
         staging.commit()
     return results
+
+
+def _crowded(spec: PackageSpec, source_of: Callable[[str], tuple[DeckSource, str]]) -> list[Problem]:
+    """A warning for each card whose cards (its sibling group: `source_of` says which deck's card
+    it is) the package is too small to keep a day apart: some meet on one day, and one's back
+    answers another's question there."""
+    found = []
+    sizes = Counter(spec.card_families())
+    for family in spec.ordering.crowded:
+        deck, group = source_of(str(family))
+        card = deck.card(group.split("/", 1)[0])
+        if card is None:
+            continue
+        found.append(
+            Problem(
+                card.location,
+                f"'{spec.deck_name}' holds {len(spec.ordering.positions)} cards, too few to give the {sizes[family]} cards of '{card.id}' "
+                f"a day each at {SIBLING_SPREAD} new cards a day: some meet on one day, where one's back answers another; "
+                "add cards to the deck or make this card smaller",
+            )
+        )
+    return found
 
 
 def _stage_ledger(staging: Staging, plan: DeckPlan, stamped: Stamped, cache: FileCache | None) -> None:

@@ -48,7 +48,7 @@ def plan(folder: Path, key: str | None = None, name: str | None = None) -> dict[
     if not re.match(SLUG, key) or len(key) > KEY_LENGTH:
         raise BuildError(f"init: '{key}' is not a deck key (lowercase letters, digits and single hyphens, at most {KEY_LENGTH}); give one with --key")
     name = name or key.replace("-", " ").capitalize()
-    deck = {"key": key, "name": name, "description": f"The cards of {name}.", "tags": [key]}
+    deck = {"key": key, "name": name, "description": f"The cards of {name}.", "tags": [key], "files": ["samples.yaml"]}
     course = {"key": f"{key}-sample", "name": f"{name} - sample course", "select": [{"deck": key}]}
     _refuse_invalid(deck, deck_schema(), "deck")
     _refuse_invalid(course, course_schema(), "course")
@@ -119,6 +119,8 @@ DECK_HEADER = """\
 # The deck: one folder under cards_src/ is one deck. Its key names decks/<key>.apkg and seeds
 # every card's identity in students' collections: never change it once students have the deck.
 # Optional: `reading:` (title, author, url), the reading the cards were written from.
+# `files:` lists the card files in the order students meet their cards (definitions before
+# differences, a point before its location picture); add each new card file where it belongs.
 """
 CARDS_HEADER = """\
 # A card file: any number of *.yaml files in the deck's folder, each with a `cards:` list.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import unicodedata
@@ -55,6 +56,9 @@ class DeckSource:
     def card_ids(self) -> set[str]:
         return {card_id for card_file in self.files for card_id in card_file.ids}
 
+    def card(self, card_id: str) -> CardSource | None:
+        return next((card for card in self.cards if card.id == card_id), None)
+
 
 def find_decks(src: Path) -> list[Path]:
     """Deck folders: the folders under `src` that hold a deck.yaml, in name order (see inputs.py)."""
@@ -81,7 +85,7 @@ def load_deck(folder: Path, base: Path | None = None, progress: Progress | None 
     deck.media_digests = _media_digests(listing.media, base, files.digests if files else {}, problems)
     first_use: dict[str, tuple[CardFile, int]] = {}
     skipped: set[tuple[int, int]] = set()  # (id of the file, card index): duplicates, left out of the other checks
-    paths = listing.card_files
+    paths = _authored_order(listing.card_files, folder, deck_doc, problems)
     read = files or CardFileReader(jobs=1)
     displays = [display_path(path, base) for path in paths]
     for card_file in read(paths, displays, deck.note_context(), _progress_for(progress, folder.name, len(paths))):
@@ -159,6 +163,44 @@ def _deck_from(doc: YamlDocument, folder: Path, problems: list[Problem]) -> Deck
         description_text=data.get("description", ""),
         description_images=[(name, Location(doc.path, line, col)) for name, line, col in images],
     )
+
+
+def _authored_order(paths: list[Path], folder: Path, doc: YamlDocument | None, problems: list[Problem]) -> list[Path]:
+    """The card files in the order of deck.yaml's `files:` (paths from the deck folder), which must
+    name each of them once; without it, in the sorted order of those paths (the listing's). A file
+    `files:` leaves out goes after the others, reported."""
+    listed = doc.data.get("files") if doc else None
+    if listed is None:
+        return paths
+    assert doc is not None
+    by_name = {path.relative_to(folder).as_posix(): path for path in paths}
+    ordered: dict[str, Path] = {}
+    first: dict[str, int] = {}
+    unnamed = [known for known in by_name if known not in listed]
+    suggested = set()
+    for index, name in enumerate(listed):
+        where = doc.at(("files", index))
+        if name in first:
+            problems.append(Problem(where, f"files: '{name}' is listed twice (first at {doc.at(('files', first[name]))}); name each card file once"))
+        elif name not in by_name:
+            close = _close_file(name, unnamed)
+            suggested.update(close)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (the card files it does not name: {', '.join(unnamed) or 'none'})"
+            problems.append(Problem(where, f"files: '{name}' is not a card file of this deck{hint}"))
+        else:
+            ordered[name] = by_name[name]
+        first.setdefault(name, index)
+    for name in unnamed:
+        if name not in suggested:  # a misspelling's did-you-mean says it already
+            problems.append(Problem(doc.key_at(("files",)), f"files: does not name the card file '{name}'; add it where its cards belong in the order"))
+        ordered[name] = by_name[name]
+    return list(ordered.values())
+
+
+def _close_file(name: str, candidates: list[str]) -> list[str]:
+    """The candidate closest to a misspelled card file name, compared without the '.yaml' they share."""
+    stems = {candidate.removesuffix(".yaml"): candidate for candidate in candidates}
+    return [stems[stem] for stem in difflib.get_close_matches(name.removesuffix(".yaml"), list(stems), n=1, cutoff=0.6)]
 
 
 def _check_prompts(files: list[CardFile], skipped: set[tuple[int, int]], problems: list[Problem]) -> None:

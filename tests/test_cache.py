@@ -75,6 +75,18 @@ def test_builds_with_and_without_the_cache_give_the_same_bytes(project, tmp_path
     assert not (other / ".acudeck-cache").exists()
 
 
+def test_a_new_order_of_cached_card_files_builds_the_bytes_of_a_clean_build(project, tmp_path):
+    write(project / "cards_src/sample/more.yaml", "cards:\n  - {id: q-more, type: basic, front: Another question?, back: Another answer.}\n")
+    assert run(project).exit_code == 0
+    deck = project / "cards_src/sample/deck.yaml"
+    deck.write_text(deck.read_text() + "files: [more.yaml, cards.yaml]\n")
+    assert run(project).stdout == "decks/sample.apkg: written: 4 notes, 6 cards (0 added, 0 changed, 0 removed)\n"  # both files from the cache
+    clean = tmp_path / "clean"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns(".acudeck-cache", "*.apkg"))
+    assert run(clean, "build", "--no-cache").exit_code == 0
+    assert decks(clean) == decks(project)
+
+
 def test_a_failing_check_is_not_cached(project):
     result = run(project, "check")
     assert result.exit_code == 1  # nothing built yet

@@ -38,7 +38,8 @@ def test_readme_examples_build(tmp_path):
     deck = next(b for b in blocks if "key: needling" in b)
     cards = next(b for b in blocks if b.startswith("cards:"))
     write(tmp_path / "cards_src/needling/deck.yaml", deck.replace("retired: [old-card-id]", ""))
-    write(tmp_path / "cards_src/needling/cards.yaml", cards)
+    write(tmp_path / "cards_src/needling/definitions.yaml", cards)  # the first of the files the example names
+    write(tmp_path / "cards_src/needling/differences.yaml", "cards: []\n")
     result = run(tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "decks/needling.apkg: written: 6 notes, 11 cards" in result.output

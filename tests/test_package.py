@@ -20,6 +20,7 @@ from acudeck.collection import _models, deck_id, write_collection
 from acudeck.contents import describe_differences, package_summary, read_apkg
 from acudeck.deflate import ParallelCompressor
 from acudeck.notes import NoteSource, make_note, note_guid
+from acudeck.order import positions
 from acudeck.package import PackageSpec, write_apkg
 from acudeck.source import load_deck
 
@@ -36,7 +37,8 @@ class VersionedNote(genanki.Note):
 
 
 def genanki_collection(spec: PackageSpec, db_path: Path) -> None:
-    """What `_write_collection` did before it inserted the rows itself: one genanki note per note."""
+    """What `_write_collection` did before it inserted the rows itself: one genanki note per note,
+    then each card's new-card position (genanki writes 0 for all)."""
     models = _models(spec)
     deck = genanki.Deck(deck_id(spec.deck_key), spec.deck_name, description=spec.description)
     for note, mod in zip(spec.notes, spec.mods, strict=True):
@@ -44,6 +46,8 @@ def genanki_collection(spec: PackageSpec, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     try:
         genanki.Package(deck).write_to_db(conn.cursor(), spec.base_timestamp, itertools.count(spec.base_timestamp * 1000))
+        card_ids = [cid for (cid,) in conn.execute("SELECT id FROM cards ORDER BY rowid")]
+        conn.executemany("UPDATE cards SET due = ? WHERE id = ?", zip(positions(spec.card_families()), card_ids, strict=True))
         conn.commit()
     finally:
         conn.close()

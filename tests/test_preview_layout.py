@@ -101,6 +101,8 @@ def pages(tmp_path_factory):
     shutil.copytree(REPO / "cards_src", root / "cards_src")
     shutil.copytree(REPO / "courses", root / "courses")
     write(root / "cards_src/needling/wide.yaml", LONG_COMPARE)
+    deck = root / "cards_src/needling/deck.yaml"
+    deck.write_text(re.sub(r"^files: \[(.*)\]$", r"files: [\1, wide.yaml]", deck.read_text(), flags=re.M))
     result = run(root, "preview")
     assert result.exit_code == 0, result.stderr
     return sorted((root / "decks/preview").glob("*.html"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 from .protocol import CardType, Field
 
 if TYPE_CHECKING:
+    from ..notes import NoteSource
     from ..notetypes import NoteTypeSpec
 
 CARD_TYPES = ["basic", "reversed", "cloze", "point", "picture", "compare"]
@@ -21,7 +22,7 @@ REGISTRY: dict[str, CardType] = {name: cast(CardType, importlib.import_module(f"
 
 NOTE_TYPES: dict[str, NoteTypeSpec] = {name: module.NOTE_TYPE for name, module in REGISTRY.items()}
 
-__all__ = ["CARD_TYPES", "NOTE_TYPES", "REGISTRY", "CardType", "Field", "card_type", "note_type"]
+__all__ = ["CARD_TYPES", "NOTE_TYPES", "REGISTRY", "CardType", "Field", "card_type", "note_type", "sibling_group"]
 
 
 def card_type(name: str) -> CardType:
@@ -30,3 +31,9 @@ def card_type(name: str) -> CardType:
 
 def note_type(name: str) -> NoteTypeSpec:
     return NOTE_TYPES[name]
+
+
+def sibling_group(note: NoteSource) -> str:
+    """What the note's cards are spread apart with (order.py): its card's other notes too, or only
+    its own cards (the type's SIBLINGS)."""
+    return note.card_id if REGISTRY[note.card_type].SIBLINGS == "card" else note.key

@@ -35,6 +35,7 @@ NOTE_TYPE = NoteTypeSpec(
     templates=(common.template("Front to back", '<div class="prompt">{{Front}}</div>', '<div class="answer">{{Back}}</div>', id=5_155_282_384_312_088_989),),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
+SIBLINGS = "note"
 EXAMPLE_MEDIA: dict[str, str] = {}
 
 

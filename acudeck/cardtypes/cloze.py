@@ -40,6 +40,7 @@ NOTE_TYPE = NoteTypeSpec(
     templates=({"name": "Cloze", "qfmt": _SIDE, "afmt": _SIDE + common.BACK_FOOTER, "id": 7_441_574_103_814_877_503},),
     cloze=True,
 )
+SIBLINGS = "note"
 EXAMPLE_MEDIA: dict[str, str] = {}
 
 

@@ -25,6 +25,13 @@ FIELDS = (
     Field("items", {"$ref": "#/$defs/items", "examples": [{"Dry needling": "Trigger points", "IMS": "Motor points"}]}, kind="items"),
 )
 _TABLE = '<div class="compare-wrap">{{Table}}</div>'
+# The value-to-item card names its options ("Dry needling, IMS or acupuncture?"): "Which one?" is no
+# question. They travel in the Aspect field, after the aspect text, as `<div class="options">`,
+# because a new field would change the note type's schema, and Anki would then stop updating every
+# student's existing compare notes (notetypes.py); template text and CSS change in place. The CSS
+# hides them on the item-to-value card (where, shown, they would reveal nothing) and, on the
+# value-to-item card, moves them under the value: its front is a flex column in which the aspect's
+# box gives way to its contents (`display: contents`), so the options can be ordered last.
 NOTE_TYPE = NoteTypeSpec(
     model_id=1795201105,
     version=1,
@@ -43,13 +50,14 @@ NOTE_TYPE = NoteTypeSpec(
         ),
         common.template(
             "Value to item",
-            '<div class="aspect">{{Aspect}}</div><div class="prompt">{{Value}}</div><div class="ask">Which one?</div>',
+            '<div class="by-value"><div class="aspect">{{Aspect}}</div><div class="prompt">{{Value}}</div></div>',
             '<div class="answer">{{Item}}</div>' + _TABLE,
             id=5_810_226_034_696_408_249,
         ),
     ),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
+SIBLINGS = "card"  # every item's back shows the whole table
 EXAMPLE_MEDIA: dict[str, str] = {}
 
 
@@ -71,10 +79,17 @@ def check(card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[P
 def notes(card: CardSource, context: NoteContext) -> list[NoteSource]:
     found = []
     values = card.rendered_items("items")
+    aspect = card.rendered("aspect") + options(list(values))
     for item, value in values.items():
-        own = (card.rendered("aspect"), plain(item), value, table(values, item))
+        own = (aspect, plain(item), value, table(values, item))
         found.append(common.note(NAME, NOTE_TYPE, card, context, f"{card.id}/{item}", own, card_ords(own)))
     return found
+
+
+def options(items: list[str]) -> str:
+    """The items as the value-to-item card asks for one of them: 'Dry needling, IMS or acupuncture?'."""
+    named = [plain(item) for item in items]
+    return f'<div class="options">{", ".join(named[:-1])} or {named[-1]}?</div>'
 
 
 _CURRENT = ' class="current"'

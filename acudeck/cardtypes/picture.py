@@ -64,6 +64,7 @@ _SPOT = {
     "description": "A labelled place, in the image's pixels (x to the right, y down from the top left), with one shape: at, circle, rect or polygon, and an optional extra.",
 }
 # The image the schema's example card shows: `init` writes it beside the sample cards.
+SIBLINGS = "note"
 EXAMPLE_MEDIA = {
     "example-target.svg": (
         '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120" viewBox="0 0 200 120">'

@@ -38,6 +38,10 @@ class CardType(Protocol):
     FIELDS: tuple[Field, ...]
     NOTE_TYPE: NoteTypeSpec  # a fixed model id, fields and templates
     EXAMPLE_MEDIA: dict[str, str]  # media files (SVG text) its schema example uses, by name: `init` writes them
+    # Which of its cards a student must not meet on one day (order.py spreads them): "note", the
+    # cards of one note (one's front is the other's answer); "card", every card made from one source
+    # card, when a note's back shows its sibling notes' answers (a compare's table).
+    SIBLINGS: Literal["card", "note"]
 
     def check(self, card: CardSource, at: Callable[[tuple[str, ...]], Location]) -> list[Problem]:
         """Problems beyond the schema; `at(("items", "IMS"))` locates a value inside the card."""

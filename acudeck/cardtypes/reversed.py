@@ -38,6 +38,7 @@ NOTE_TYPE = NoteTypeSpec(
     ),
 )
 _FRONTS = common.front_fields(NOTE_TYPE)
+SIBLINGS = "note"
 EXAMPLE_MEDIA: dict[str, str] = {}
 
 

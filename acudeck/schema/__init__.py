@@ -140,6 +140,17 @@ def deck_schema() -> dict[str, Any]:
                 },
                 "description": "The reading the cards were written from.",
             },
+            "files": {
+                "type": "array",
+                "maxItems": 5000,
+                "items": {"type": "string", "pattern": "\\.yaml$", "maxLength": 500},
+                "description": (
+                    "The deck's card files in the order students meet their cards, by their paths from the deck folder "
+                    "(e.g. definitions.yaml, then differences.yaml); it must name every card file once. Without it: "
+                    "in the sorted order of those paths."
+                ),
+                "examples": [["definitions.yaml", "differences.yaml"]],
+            },
             "retired": {
                 "type": "array",
                 "maxItems": 10000,
