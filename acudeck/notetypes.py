@@ -89,6 +89,11 @@ class TemplateSpec(TypedDict):
     id: int  # stable across renames; never reused for another template
 
 
+# What the CSS above hides unless an ancestor has a class: {hidden class: the class that shows it}.
+# Text read out of a rendered card (the release notes) leaves out what a student does not see.
+SHOWN_ONLY_WITHIN = {"options": "by-value"}
+
+
 @dataclass(frozen=True)
 class NoteTypeSpec:
     """An Anki note type (model), declared by its card type module."""

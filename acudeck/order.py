@@ -35,7 +35,7 @@ from typing import NamedTuple
 SIBLING_SPREAD = 20  # Anki's default day of new cards: siblings this far apart are never met the same day
 
 
-PULL_ROUNDS = 8  # at most this many times a late family's first card is pulled further ahead
+PULL_ROUNDS = 32  # at most this many times the cards of a late family are pulled further ahead (a dense tail takes about ten)
 
 
 def spread(families: Sequence[Hashable], gap: int = SIBLING_SPREAD) -> list[int]:

@@ -6,7 +6,6 @@ import contextlib
 import gc
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -272,28 +271,30 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             # A changed ledger means changed notes: no need to compare with the old package.
             spec = deck_plan.package(stamped)
             written = _stage(staging, spec, deck_plan.apkg_path, compare=not ledger_changed)
-            crowded = _crowded(spec, lambda family, deck=deck_plan.deck: (deck, family))
+            crowded = _crowded(spec, {deck_plan.deck.key: deck_plan.deck}, deck_key=deck_plan.deck.key)
             results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, [*deck_plan.deck.warnings, *crowded], [deck_plan.deck]))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
             spec = course_plan.package(stamps)
             written = _stage(staging, spec, course_plan.apkg_path)
             drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
-            crowded = _crowded(spec, lambda family: (plan.sources[family.split("/", 1)[0]].deck, family.split("/", 1)[1]))
+            crowded = _crowded(spec, {key: deck_plan.deck for key, deck_plan in plan.sources.items()})
             results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.packaged], written, warnings=crowded, decks=drawn))
         staging.commit()
     return results
 
 
-def _crowded(spec: PackageSpec, source_of: Callable[[str], tuple[DeckSource, str]]) -> list[Problem]:
-    """A warning for each card whose cards (its sibling group: `source_of` says which deck's card
-    it is) the package is too small to keep a day apart: some meet on one day, and one's back
-    answers another's question there."""
+def _crowded(spec: PackageSpec, decks: dict[str, DeckSource], deck_key: str | None = None) -> list[Problem]:
+    """A warning for each card whose cards (a sibling group of the package's `card_families`:
+    "<deck key>/<group>" in a course, the group alone in the deck `deck_key`) the package is too
+    small to keep a day apart: some meet on one day, and one's back answers another's there."""
+    if len(spec.ordering.positions) <= SIBLING_SPREAD:
+        return []  # met in one day, a deck cannot keep anything apart: a warning per card would say nothing
     found = []
     sizes = Counter(spec.card_families())
-    for family in spec.ordering.crowded:
-        deck, group = source_of(str(family))
-        card = deck.card(group.split("/", 1)[0])
+    for family in map(str, spec.ordering.crowded):
+        key, group = (deck_key, family) if deck_key else family.split("/", 1)
+        card = decks[key].card(group.split("/", 1)[0])
         if card is None:
             continue
         found.append(

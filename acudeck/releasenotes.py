@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from .notetypes import SHOWN_ONLY_WITHIN
 from .tombstone import RETIRED_TAG
 
 MAX_QUESTION = 200  # characters of one question in the notes; a longer one ends in "..."
@@ -33,15 +34,24 @@ class DeckChanges:
 
 
 _HIDDEN = re.compile(r"<(style|script)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_BREAK = re.compile(r"<br\s*/?>|</(?:div|p|li|tr|h[1-6])\s*>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>|</?(?:div|p|li|tr|h[1-6])\b[^>]*>", re.IGNORECASE)  # where a block opens or closes
 _IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
+
+
+def _without_hidden(rendered: str) -> str:
+    """Without the elements the card's CSS hides here (notetypes.SHOWN_ONLY_WITHIN); they hold no
+    nested element of their own kind."""
+    for hidden, shown_within in SHOWN_ONLY_WITHIN.items():
+        if not re.search(rf'class="[^"]*\b{shown_within}\b', rendered):
+            rendered = re.sub(rf'<div class="{hidden}">.*?</div>', "", rendered, flags=re.DOTALL)
+    return rendered
 
 
 def plain_question(rendered: str) -> str:
     """A card's rendered question (Anki's HTML) as one line of plain text: its blocks joined by ' - ',
     a picture as '[picture]', at most MAX_QUESTION characters."""
-    text = _IMAGE.sub(" [picture] ", _HIDDEN.sub("", rendered))
+    text = _IMAGE.sub(" [picture] ", _without_hidden(_HIDDEN.sub("", rendered)))
     blocks = (" ".join(html.unescape(_TAG.sub("", block)).split()) for block in _BREAK.split(text) if block)
     line = " - ".join(block for block in blocks if block)
     return line if len(line) <= MAX_QUESTION else line[: MAX_QUESTION - 3].rstrip() + "..."

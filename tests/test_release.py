@@ -276,3 +276,12 @@ def test_a_course_deck_is_checked_as_its_students_import_it(project):
         0,
         {"ok": True, "base": "main", "decks": {"sample": counts(updated=2, unchanged=1, retired=1), "week-1": counts(updated=2, retired=1)}},
     )
+
+
+def test_the_notes_leave_out_what_the_card_hides_and_keep_blocks_apart():
+    from acudeck.releasenotes import plain_question
+
+    aspect = '<div class="aspect">What it is used for<div class="options">Dry needling or IMS?</div></div>'
+    assert plain_question(f'<style>.x {{}}</style>{aspect}<div class="prompt">Dry needling</div>') == "What it is used for - Dry needling"
+    shown = f'<div class="by-value">{aspect}<div class="prompt">Pain syndromes</div></div>'
+    assert plain_question(shown) == "What it is used for - Dry needling or IMS? - Pain syndromes"
