@@ -97,13 +97,18 @@ def test_a_retired_card_is_retired_and_added_cards_are_new(released):
     assert release_check(released) == (0, {"ok": True, "base": "main", "decks": {"sample": counts(new=1, updated=1, unchanged=2, retired=1)}})
 
 
-def test_a_card_dropped_with_its_ledger_line_is_left_behind(released):
-    edit(released, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
-    ledger = released / "decks/sample.lock.json"
+def drop_the_cloze_with_its_ledger_line(project):
+    """Delete a released card and its ledger line, as if it had never been: a careless or hostile edit."""
+    edit(project, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
+    ledger = project / "decks/sample.lock.json"
     data = json.loads(ledger.read_text())
     del data["notes"]["q-cloze"]
     ledger.write_text(json.dumps(data))
-    assert run(released).exit_code == 0
+    assert run(project).exit_code == 0
+
+
+def test_a_card_dropped_with_its_ledger_line_is_left_behind(released):
+    drop_the_cloze_with_its_ledger_line(released)
     assert release_check(released) == (1, {"ok": False, "base": "main", "decks": {"sample": counts(unchanged=2, not_updated=1)}})
 
 
@@ -238,12 +243,7 @@ def test_without_a_release_tag_the_base_is_head_and_notes_say_nothing_changed(re
 
 
 def test_notes_of_a_release_with_problems_exit_1_and_explain_on_stderr(released):
-    edit(released, '  - id: q-cloze\n    type: cloze\n    text: "IMS stands for {{c1::Intramuscular}} {{c2::Stimulation}}."\n', "")
-    ledger = released / "decks/sample.lock.json"
-    data = json.loads(ledger.read_text())
-    del data["notes"]["q-cloze"]
-    ledger.write_text(json.dumps(data))
-    assert run(released).exit_code == 0
+    drop_the_cloze_with_its_ledger_line(released)
     result = run(released, "release-check", "main", "--notes")
     assert result.exit_code == 1
     assert result.stdout == "No card changed since main: there is nothing to import.\n"
