@@ -69,13 +69,18 @@ def _arranged(family_of: list[int], count: int, pulls: list[int], gap: int) -> l
     total = len(family_of)
     size = Counter(family_of)
     seen = [0] * count
-    keys = [float(index) for index in range(total)]
+    late: list[tuple[int, int]] = []  # (latest position, card) of the cards that come too late
     for index, family in enumerate(family_of):
         later = size[family] - 1 - seen[family]  # its siblings still to come
         seen[family] += 1
         latest = total - 1 - later * gap - pulls[family]
         if size[family] > 1 and index > latest:
-            keys[index] = max(latest, 0) - 0.5  # just before the card now at `latest`
+            late.append((latest, index))
+    keys = [float(index) for index in range(total)]
+    slot = total
+    for latest, index in sorted(late, reverse=True):  # from the end: one late card to a position
+        slot = min(latest, slot - 1)
+        keys[index] = max(slot, 0) - 0.5  # just before the card now at `slot`
     return sorted(range(total), key=keys.__getitem__)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archive import zip_entry, zip_file
+from .cache import FileCache
 from .cardtypes import sibling_group
 from .collection import write_collection
 from .errors import ReadError, os_reason
@@ -39,10 +41,46 @@ class PackageSpec:
         """The cards' new-card positions (order.py), and the sibling groups they could not keep apart."""
         return arrange(self.card_families())
 
+    def use_cached_ordering(self, cache: FileCache) -> None:
+        """Take `ordering` from the cache when these families were arranged before (an edit of a
+        card's text changes none), else arrange them and keep the result there."""
+        families = self.card_families()
+        key = ordering_key(cache, families)
+        found = _decode_ordering(cache.read(key), len(families))
+        if found is None:
+            found = self.ordering
+            cache.put(key, _encode_ordering(found))
+        self.__dict__["ordering"] = found  # what functools.cached_property reads first
+
     def card_families(self) -> list[str]:
-        """Per card, in the order of the notes and their ords: the group of siblings it is spread apart from."""
-        families = self.families if self.families is not None else [sibling_group(note) for note in self.notes]
-        return [_card_family(note, family, ord_) for note, family in zip(self.notes, families, strict=True) for ord_ in note.ords]
+        return card_families(self.notes, self.families)
+
+
+def card_families(notes: list[NoteSource], families: list[str] | None = None) -> list[str]:
+    """Per card, in the order of the notes and their ords: the group of siblings it is spread apart
+    from (`families`, per note, or each note's sibling group)."""
+    per_note = families if families is not None else [sibling_group(note) for note in notes]
+    return [_card_family(note, family, ord_) for note, family in zip(notes, per_note, strict=True) for ord_ in note.ords]
+
+
+def ordering_key(cache: FileCache, families: list[str]) -> str:
+    """The cache entry of the ordering of these families: it depends on them (and the code) alone."""
+    return cache.named_key("order " + hashlib.sha256("\x1e".join(families).encode()).hexdigest())
+
+
+def _encode_ordering(ordering: Ordering) -> bytes:
+    return json.dumps({"positions": ordering.positions, "crowded": [str(family) for family in ordering.crowded]}).encode()
+
+
+def _decode_ordering(payload: bytes | None, cards: int) -> Ordering | None:
+    """The cached ordering, if it is one for this many cards (anything else is a miss)."""
+    try:
+        data = json.loads(payload) if payload is not None else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("crowded"), list) or sorted(data.get("positions") or []) != list(range(1, cards + 1)):
+        return None
+    return Ordering(data["positions"], data["crowded"])
 
 
 def _card_family(note: NoteSource, family: str, ord_: int) -> str:

@@ -19,7 +19,7 @@ from .inputs import OUT_DIR, SRC_DIR, list_inputs, list_outputs
 from .ledger import DeckHistory, Ledger, Released, Stamped, history_problems, ledger_path, ledger_text, missing_released_cards, read_ledger, remember_ledger, retired_in_use, stamp
 from .notes import NoteSource, note_guid
 from .order import SIBLING_SPREAD
-from .package import PackageSpec, stage_apkg
+from .package import PackageSpec, card_families, ordering_key, stage_apkg
 from .reader import CardFileReader
 from .source import DeckSource, Progress, display_path, load_deck
 from .staging import Staging, remove_leftovers
@@ -108,8 +108,11 @@ class CoursePlan:
             notetype_mods=notetype_mods,
             base_timestamp=max([*mods, *notetype_mods.values(), 0]),
             media=self.media,
-            families=[f"{deck_key}/{sibling_group(note)}" for deck_key, note in self.packaged],  # note keys are unique within a deck
+            families=self.families(),
         )
+
+    def families(self) -> list[str]:
+        return [f"{deck_key}/{sibling_group(note)}" for deck_key, note in self.packaged]  # note keys are unique within a deck
 
 
 @dataclass
@@ -172,8 +175,6 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
             decks.append(_plan_deck(project, load_deck(listing.folder, project.root, project.progress, reader, listing), problems, file_cache))
         except SourceError as exc:
             problems.extend(exc.problems)
-    if file_cache and wanted == set(deck_folders):
-        file_cache.prune()
     sources = {plan.deck.key: plan.deck for plan in decks}
     named = [("deck", d.name, d.name_location or d.location) for d in sources.values()] + [("course", c.name, c.name_location or c.location) for c in courses]
     problems += name_clashes(named)
@@ -190,6 +191,10 @@ def plan_project(project: Project, keys: tuple[str, ...] = ()) -> Plan:
         course_plans.append(CoursePlan(course, notes, media, apkg, _course_tombstones(apkg, drawn, project.root)))
     if problems:
         raise SourceError(problems)
+    if file_cache and wanted == set(deck_folders):
+        for families in [card_families(plan.notes) for plan in decks] + [card_families([n for _, n in c.packaged], c.families()) for c in course_plans]:
+            file_cache.used.add(ordering_key(file_cache, families))  # the build reads them: keep them
+        file_cache.prune()
     return Plan(decks, course_plans, file_cache)
 
 
@@ -270,12 +275,16 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
                 _stage_ledger(staging, deck_plan, stamped, plan.cache)
             # A changed ledger means changed notes: no need to compare with the old package.
             spec = deck_plan.package(stamped)
+            if plan.cache:
+                spec.use_cached_ordering(plan.cache)
             written = _stage(staging, spec, deck_plan.apkg_path, compare=not ledger_changed)
             crowded = _crowded(spec, {deck_plan.deck.key: deck_plan.deck}, deck_key=deck_plan.deck.key)
             results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, [*deck_plan.deck.warnings, *crowded], [deck_plan.deck]))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
             spec = course_plan.package(stamps)
+            if plan.cache:
+                spec.use_cached_ordering(plan.cache)
             written = _stage(staging, spec, course_plan.apkg_path)
             drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
             crowded = _crowded(spec, {key: deck_plan.deck for key, deck_plan in plan.sources.items()})

@@ -113,15 +113,19 @@ def test_a_passing_check_is_replayed(project, monkeypatch):
 
 
 def entries(root: Path) -> dict[str, bytes]:
-    """The card file entries (those of the compiled validators and of the ledgers left out)."""
+    """The card file entries (those of the compiled validators, the ledgers and the orderings left out)."""
     cache = FileCache(root)
     others = {cache.named_key(f"validator {name} {definition}") for name, definition in CARD_FILE_CHECKS}
     found = {}
     for path in (root / ".acudeck-cache/files").iterdir():
         data = path.read_bytes()
-        if path.name not in others and not _is_ledger_entry(data):
+        if path.name not in others and not _is_ledger_entry(data) and not _is_ordering_entry(data):
             found[path.name] = data
     return found
+
+
+def _is_ordering_entry(data: bytes) -> bool:
+    return data[cache_module._HEADER_SIZE :].startswith(b'{"positions": ')
 
 
 def _is_ledger_entry(data: bytes) -> bool:
@@ -414,3 +418,33 @@ def test_a_rebuild_reads_only_the_card_files_that_changed(project, monkeypatch):
     cards.write_text(cards.read_text().replace("Managing", "Handling"))
     assert "(0 added, 1 changed, 0 removed)" in run(project).stdout
     assert read == ["cards_src/sample/cards.yaml"]
+
+
+def test_the_order_of_new_cards_is_cached_by_its_families_and_a_damaged_entry_is_a_miss(project, monkeypatch, tmp_path):
+    from acudeck import package
+    from acudeck.project import Project, plan_project
+
+    assert run(project).exit_code == 0
+    families = package.card_families(plan_project(Project(project, use_cache=False)).decks[0].notes)
+    entry = project / ".acudeck-cache/files" / package.ordering_key(FileCache(project), families)
+    assert entry.is_file(), "the build keeps the ordering, and the prune before the next build spares it"
+    edit = project / "cards_src/sample/cards.yaml"
+    edit.write_text(edit.read_text().replace("Managing pain syndromes.", "The management of pain syndromes."))
+    arranged = []
+    monkeypatch.setattr(package, "arrange", lambda families: arranged.append(1) or package.Ordering(*_arranged(families)))
+    assert run(project).exit_code == 0
+    assert arranged == [], "an edit of a card's text changes no family: the ordering comes from the cache"
+    entry.write_bytes(entry.read_bytes()[:-5] + b"xxxxx")  # damaged: its checksum fails
+    edit.write_text(edit.read_text().replace("The management", "Management"))
+    assert run(project).exit_code == 0
+    assert arranged == [1]
+    clean = tmp_path / "clean"  # the same sources and ledger, built without any cache
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns(".acudeck-cache", "sample.apkg"))
+    assert run(clean, "--no-cache").exit_code == 0
+    assert (project / "decks/sample.apkg").read_bytes() == (clean / "decks/sample.apkg").read_bytes()
+
+
+def _arranged(families):
+    from acudeck.order import arrange
+
+    return arrange(families)
