@@ -15,8 +15,9 @@ family's gap back; a card whose sibling is too close waits, and the cards after 
 
 Near the end of a package there is nothing left to put between siblings, so a family whose cards
 would not fit at `SIBLING_SPREAD` before the end is **pulled ahead** first: its j-th of k cards
-comes no later than (k - 1 - j) * SIBLING_SPREAD positions before the end, and further ahead, a
-day at a time, while the interleave still has to put two of them closer. Only a family too large
+comes no later than (k - 1 - j) * SIBLING_SPREAD positions before the end, less a day of slack
+(late families compete for the last positions), and further ahead, a day at a time, while the
+interleave still has to put two of them closer. Only a family too large
 for the whole package keeps a smaller gap ((n - 1 - first) // (k - 1), at least 1). When no card
 is allowed, the position goes to the card whose latest sibling is furthest back. The leak test
 (tests/test_leaks.py) judges the result with Anki's scheduler.
@@ -51,7 +52,7 @@ def spread(families: Sequence[Hashable], gap: int = SIBLING_SPREAD) -> list[int]
     total = len(family_of)
     if len(ids) == total:
         return list(range(total))
-    pulls = [0] * len(ids)
+    pulls = [gap] * len(ids)  # a day of slack: late families crowd each other, and without it a dense tail takes rounds
     for _ in range(PULL_ROUNDS):
         arranged = _arranged(family_of, len(ids), pulls, gap)
         order = [arranged[i] for i in _interleave([family_of[i] for i in arranged], gap)]
