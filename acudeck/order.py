@@ -66,23 +66,38 @@ def spread(families: Sequence[Hashable], gap: int = SIBLING_SPREAD) -> list[int]
 
 def _arranged(family_of: list[int], count: int, pulls: list[int], gap: int) -> list[int]:
     """The authored order with the cards of each late family moved ahead to where they fit: its
-    j-th of k cards to no later than `gap` * (k - 1 - j) before the end (less its pull)."""
+    j-th of k cards to no later than `gap` * (k - 1 - j) before the end (less its pull). Only the
+    tail can be late, so only the tail is read (from the end, counting each card's later siblings)."""
     total = len(family_of)
     size = Counter(family_of)
-    seen = [0] * count
+    reach = (max(size.values(), default=1) - 1) * gap + max(pulls, default=0)  # no card before the tail is late
+    later = [0] * count  # per family, its cards seen so far from the end
     late: list[tuple[int, int]] = []  # (latest position, card) of the cards that come too late
-    for index, family in enumerate(family_of):
-        later = size[family] - 1 - seen[family]  # its siblings still to come
-        seen[family] += 1
-        latest = total - 1 - later * gap - pulls[family]
+    for index in range(total - 1, max(total - 2 - reach, -1), -1):
+        family = family_of[index]
+        latest = total - 1 - later[family] * gap - pulls[family]
+        later[family] += 1
         if size[family] > 1 and index > latest:
             late.append((latest, index))
-    keys = [float(index) for index in range(total)]
+    if not late:
+        return list(range(total))
+    slots = []
     slot = total
     for latest, index in sorted(late, reverse=True):  # from the end: one late card to a position
         slot = min(latest, slot - 1)
-        keys[index] = max(slot, 0) - 0.5  # just before the card now at `slot`
-    return sorted(range(total), key=keys.__getitem__)
+        slots.append((max(slot, 0), index))
+    moved = {index for _, index in slots}
+    arranged: list[int] = []
+    pending = sorted(slots)  # each goes just before the card now at its slot
+    nxt = 0
+    for index in range(total):
+        while nxt < len(pending) and pending[nxt][0] <= index:
+            arranged.append(pending[nxt][1])
+            nxt += 1
+        if index not in moved:
+            arranged.append(index)
+    arranged.extend(card for _, card in pending[nxt:])
+    return arranged
 
 
 def _too_close(order: list[int], family_of: list[int], gap: int) -> set[int]:

@@ -53,6 +53,10 @@ class PackageSpec:
         self.__dict__["ordering"] = found  # what functools.cached_property reads first
 
     def card_families(self) -> list[str]:
+        return self._card_families
+
+    @functools.cached_property
+    def _card_families(self) -> list[str]:
         return card_families(self.notes, self.families)
 
 
