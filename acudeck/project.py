@@ -274,23 +274,26 @@ def build(project: Project, keys: tuple[str, ...] = (), now: int | None = None) 
             if ledger_changed or not deck_plan.ledger_path.exists():
                 _stage_ledger(staging, deck_plan, stamped, plan.cache)
             # A changed ledger means changed notes: no need to compare with the old package.
-            spec = deck_plan.package(stamped)
-            if plan.cache:
-                spec.use_cached_ordering(plan.cache)
+            spec = _packaged(deck_plan.package(stamped), plan.cache)
             written = _stage(staging, spec, deck_plan.apkg_path, compare=not ledger_changed)
             crowded = _crowded(spec, {deck_plan.deck.key: deck_plan.deck}, deck_key=deck_plan.deck.key)
             results.append(BuiltPackage(deck_plan.apkg_path, deck_plan.deck.name, deck_plan.notes, written, stamped, [*deck_plan.deck.warnings, *crowded], [deck_plan.deck]))
         for course_plan in plan.courses:
             remove_leftovers(course_plan.apkg_path)
-            spec = course_plan.package(stamps)
-            if plan.cache:
-                spec.use_cached_ordering(plan.cache)
+            spec = _packaged(course_plan.package(stamps), plan.cache)
             written = _stage(staging, spec, course_plan.apkg_path)
             drawn = [plan.sources[key].deck for key in dict.fromkeys(key for key, _ in course_plan.notes)]
             crowded = _crowded(spec, {key: deck_plan.deck for key, deck_plan in plan.sources.items()})
             results.append(BuiltPackage(course_plan.apkg_path, course_plan.course.name, [note for _, note in course_plan.packaged], written, warnings=crowded, decks=drawn))
         staging.commit()
     return results
+
+
+def _packaged(spec: PackageSpec, cache: FileCache | None) -> PackageSpec:
+    """The spec, with its order of new cards from the cache where the cache has it."""
+    if cache:
+        spec.use_cached_ordering(cache)
+    return spec
 
 
 def _crowded(spec: PackageSpec, decks: dict[str, DeckSource], deck_key: str | None = None) -> list[Problem]:
@@ -349,7 +352,7 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
         if stale:
             stale_decks.add(deck_plan.deck.key)
         else:
-            problems += _mismatch(deck_plan.package(stamps[deck_plan.deck.key]), deck_plan.apkg_path, project.root)
+            problems += _mismatch(_packaged(deck_plan.package(stamps[deck_plan.deck.key]), plan.cache), deck_plan.apkg_path, project.root)
         if base and deck_plan.deck.key in base[1]:
             problems += _history(deck_plan, stamps[deck_plan.deck.key], base[0], base[1][deck_plan.deck.key], project.root)
         if source_text is not None:
@@ -358,7 +361,7 @@ def check(project: Project, keys: tuple[str, ...] = (), source_text: Path | None
             problems += check_quotes(deck_plan.deck, source_text)
     for course_plan in plan.courses:
         if not stale_decks & {key for key, _ in course_plan.notes}:
-            problems += _mismatch(course_plan.package(stamps), course_plan.apkg_path, project.root)
+            problems += _mismatch(_packaged(course_plan.package(stamps), plan.cache), course_plan.apkg_path, project.root)
     return problems
 
 
