@@ -31,7 +31,9 @@ from __future__ import annotations
 import heapq
 from collections import Counter, deque
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+F = TypeVar("F", bound=Hashable)  # what names a family of siblings
 
 SIBLING_SPREAD = 20  # Anki's default day of new cards: siblings this far apart are never met the same day
 
@@ -101,18 +103,21 @@ def _arranged(family_of: list[int], count: int, pulls: list[int], gap: int) -> l
 
 
 def _too_close(order: list[int], family_of: list[int], gap: int) -> set[int]:
-    """The families two of whose cards `order` puts fewer than `gap` positions apart, among those
-    that could keep `gap` in a package this long."""
-    total = len(order)
+    """The crowded families among those that could keep `gap` in a package this long."""
     size = Counter(family_of)
-    last: dict[int, int] = {}
-    close = set()
+    return {family for family in _crowded(order, family_of, gap) if (size[family] - 1) * gap <= len(order) - 1}
+
+
+def _crowded(order: list[int], families: Sequence[F], gap: int) -> list[F]:
+    """The families two of whose cards `order` puts fewer than `gap` positions apart, in the order found."""
+    last: dict[F, int] = {}
+    crowded: dict[F, None] = {}
     for position, card in enumerate(order):
-        family = family_of[card]
-        if family in last and position - last[family] < gap and (size[family] - 1) * gap <= total - 1:
-            close.add(family)
+        family = families[card]
+        if family in last and position - last[family] < gap:
+            crowded[family] = None
         last[family] = position
-    return close
+    return list(crowded)
 
 
 def _interleave(families: Sequence[int], gap: int) -> list[int]:
@@ -188,14 +193,7 @@ def arrange(families: Sequence[Hashable], gap: int = SIBLING_SPREAD) -> Ordering
     found = [0] * len(families)
     for position, index in enumerate(order, 1):
         found[index] = position
-    last: dict[Hashable, int] = {}
-    crowded: dict[Hashable, None] = {}
-    for position, index in enumerate(order):
-        family = families[index]
-        if family in last and position - last[family] < gap:
-            crowded[family] = None
-        last[family] = position
-    return Ordering(found, list(crowded))
+    return Ordering(found, _crowded(order, families, gap))
 
 
 def positions(families: Sequence[Hashable], gap: int = SIBLING_SPREAD) -> list[int]:
